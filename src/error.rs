@@ -1,0 +1,63 @@
+//! Exit codes, and which error means which.
+//!
+//! 0 ok · 1 the command ran and found problems · 2 bad usage or invalid input ·
+//! 3 an external program or service failed. Module errors are classified here by walking the
+//! `anyhow` chain, so domain modules keep their own `thiserror` enums.
+
+use crate::format::FormatError;
+use crate::mapping::MappingError;
+use crate::pulumi::PulumiError;
+use crate::resolve::ResolveError;
+use crate::source::SourceError;
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExitStatus {
+    /// Everything ran and nothing is wrong.
+    Success = 0,
+    /// The command ran and found problems (drift, failing checks).
+    Problems = 1,
+    /// Bad usage or invalid input.
+    Invalid = 2,
+    /// An external program or service failed.
+    External = 3,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        Self::from(status as u8)
+    }
+}
+
+/// The exit status for an error: the first classified error in its chain wins.
+pub(crate) fn classify(err: &anyhow::Error) -> ExitStatus {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<SourceError>() {
+            return e.exit_status();
+        }
+        if cause.is::<PulumiError>() {
+            return ExitStatus::External;
+        }
+        if cause.is::<MappingError>() || cause.is::<ResolveError>() || cause.is::<FormatError>() {
+            return ExitStatus::Invalid;
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData => {
+                    ExitStatus::Invalid
+                }
+                _ => ExitStatus::External,
+            };
+        }
+    }
+    ExitStatus::Invalid
+}
+
+/// Whether the error is a closed stdout (`stackwire env | head -1`), which is not a failure.
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,243 @@
+//! What went wrong when running pulumi, classified from its `error:` lines.
+
+use std::fmt;
+use std::process::ExitStatus;
+use std::time::Duration;
+
+/// A failed pulumi invocation. Its message shows the command, the exit status and pulumi's
+/// `error:` lines, in cargo's `process didn't exit successfully` shape.
+#[derive(Debug, thiserror::Error)]
+pub(crate) struct PulumiError {
+    pub(crate) command: String,
+    pub(crate) failure: Failure,
+}
+
+/// How the invocation failed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The binary could not be run.
+    NotFound(String),
+    /// Could not be started for another reason.
+    Spawn(String),
+    /// Exited non-zero.
+    Exited {
+        status: String,
+        class: Class,
+        errors: Vec<String>,
+    },
+    /// Ran past the timeout and was killed.
+    Timeout(Duration),
+    /// Succeeded but printed something stackwire cannot read.
+    Garbage(String),
+}
+
+/// What pulumi's stderr says the problem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Class {
+    StackNotFound,
+    NoStackSelected,
+    NotLoggedIn,
+    PassphraseMissing,
+    PassphraseWrong,
+    NoProject,
+    Other,
+}
+
+impl Class {
+    fn of(stderr: &str) -> Self {
+        let has = |s: &str| stderr.contains(s);
+        if has("passphrase must be set") {
+            Self::PassphraseMissing
+        } else if has("incorrect passphrase") {
+            Self::PassphraseWrong
+        } else if has("no stack named") {
+            Self::StackNotFound
+        } else if has("no stack selected") {
+            Self::NoStackSelected
+        } else if has("PULUMI_ACCESS_TOKEN must be set")
+            || has("requires logging in")
+            || has("pulumi login")
+        {
+            Self::NotLoggedIn
+        } else if has("no Pulumi.yaml project file found") {
+            Self::NoProject
+        } else {
+            Self::Other
+        }
+    }
+
+    fn summary(self) -> &'static str {
+        match self {
+            Self::StackNotFound => "the stack does not exist",
+            Self::NoStackSelected => "no stack selected",
+            Self::NotLoggedIn => "not logged in to the backend",
+            Self::PassphraseMissing => "the passphrase is not set",
+            Self::PassphraseWrong => "the passphrase is wrong",
+            Self::NoProject => "no Pulumi project",
+            Self::Other => "pulumi failed",
+        }
+    }
+
+    fn hint(self) -> Option<&'static str> {
+        match self {
+            Self::StackNotFound => Some(
+                "check `stack:` in the mapping file and that the backend holds it (`pulumi stack ls`)",
+            ),
+            Self::NoStackSelected => Some("set `stack:` in the mapping file"),
+            Self::NotLoggedIn => Some(
+                "set PULUMI_ACCESS_TOKEN, or PULUMI_BACKEND_URL / `backend:` for a self-managed backend",
+            ),
+            Self::PassphraseMissing => {
+                Some("set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE")
+            }
+            Self::PassphraseWrong => Some(
+                "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to the stack's passphrase",
+            ),
+            Self::NoProject => {
+                Some("set `project:` in the mapping file to the folder holding Pulumi.yaml")
+            }
+            Self::Other => None,
+        }
+    }
+}
+
+impl PulumiError {
+    pub(super) fn spawn(command: &str, e: &std::io::Error) -> Self {
+        let failure = if e.kind() == std::io::ErrorKind::NotFound {
+            Failure::NotFound(e.to_string())
+        } else {
+            Failure::Spawn(e.to_string())
+        };
+        Self {
+            command: command.to_owned(),
+            failure,
+        }
+    }
+
+    pub(super) fn exited(command: String, status: ExitStatus, stderr: &str) -> Self {
+        let status = match (
+            status.code(),
+            std::os::unix::process::ExitStatusExt::signal(&status),
+        ) {
+            (Some(code), _) => format!("exit status: {code}"),
+            (None, Some(sig)) => format!("killed by signal {sig}"),
+            (None, None) => status.to_string(),
+        };
+        let mut errors: Vec<String> = stderr
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("error: "))
+            .map(str::to_owned)
+            .collect();
+        if errors.is_empty() {
+            // No `error:` line (a crash, a panic banner): show the tail of stderr instead.
+            let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+            errors = lines[lines.len().saturating_sub(10)..]
+                .iter()
+                .map(|l| (*l).to_owned())
+                .collect();
+        }
+        Self {
+            command,
+            failure: Failure::Exited {
+                status,
+                class: Class::of(stderr),
+                errors,
+            },
+        }
+    }
+
+    /// Build an error for output that could not be parsed.
+    pub(crate) fn garbage(command: &str, what: impl Into<String>) -> Self {
+        Self {
+            command: command.to_owned(),
+            failure: Failure::Garbage(what.into()),
+        }
+    }
+
+    /// The class, for callers that react to one (e.g. a missing passphrase).
+    pub(crate) fn class(&self) -> Option<Class> {
+        match &self.failure {
+            Failure::Exited { class, .. } => Some(*class),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PulumiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.failure {
+            Failure::NotFound(e) => write!(
+                f,
+                "could not run `{}`: {e}\n  install pulumi, or point --pulumi / STACKWIRE_PULUMI at it, or read state without it (--state FILE, or a file:// backend)",
+                self.command
+            ),
+            Failure::Spawn(e) => write!(f, "could not run `{}`: {e}", self.command),
+            Failure::Timeout(t) => write!(
+                f,
+                "`{}` did not finish within {} s and was killed (set STACKWIRE_PULUMI_TIMEOUT to allow longer)",
+                self.command,
+                t.as_secs()
+            ),
+            Failure::Garbage(what) => write!(
+                f,
+                "`{}` printed output stackwire cannot read: {what}",
+                self.command
+            ),
+            Failure::Exited {
+                status,
+                class,
+                errors,
+            } => {
+                write!(
+                    f,
+                    "{}: process didn't exit successfully: `{}` ({status})",
+                    class.summary(),
+                    self.command
+                )?;
+                for line in errors {
+                    write!(f, "\n  error: {line}")?;
+                }
+                if let Some(hint) = class.hint() {
+                    write!(f, "\n  hint: {hint}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_from_real_messages() {
+        let cases = [
+            ("error: no stack named 'dev' found", Class::StackNotFound),
+            (
+                "error: no stack selected; please use `pulumi stack select` to choose one",
+                Class::NoStackSelected,
+            ),
+            (
+                "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions",
+                Class::NotLoggedIn,
+            ),
+            (
+                "error: constructing secrets manager of type \"passphrase\": constructing secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables",
+                Class::PassphraseMissing,
+            ),
+            (
+                "error: failed to decrypt: incorrect passphrase, please set PULUMI_CONFIG_PASSPHRASE",
+                Class::PassphraseWrong,
+            ),
+            (
+                "error: no Pulumi.yaml project file found (searching upwards from /x).",
+                Class::NoProject,
+            ),
+            ("error: something else", Class::Other),
+        ];
+        for (stderr, class) in cases {
+            assert_eq!(Class::of(stderr), class, "{stderr}");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Running one pulumi process: start it in its own process group, capture stdout and stderr,
+//! wait under a deadline, and kill the whole group when the deadline passes.
+
+use std::os::unix::process::CommandExt as _;
+use std::time::{Duration, Instant};
+
+use super::error::{Failure, PulumiError};
+
+/// A started pulumi process.
+pub(crate) struct Running {
+    handle: duct::Handle,
+    command: String,
+    timeout: Duration,
+    deadline: Instant,
+}
+
+pub(super) fn start(
+    expr: &duct::Expression,
+    command: String,
+    timeout: Duration,
+) -> Result<Running, PulumiError> {
+    let handle = expr
+        .before_spawn(|cmd| {
+            cmd.process_group(0);
+            Ok(())
+        })
+        .start()
+        .map_err(|e| PulumiError::spawn(&command, &e))?;
+    Ok(Running {
+        handle,
+        command,
+        timeout,
+        deadline: Instant::now() + timeout,
+    })
+}
+
+impl Running {
+    /// Wait for the process; its stdout on success, else a classified error.
+    pub(crate) fn finish(self) -> Result<String, PulumiError> {
+        let output = match self.handle.wait_deadline(self.deadline) {
+            Ok(Some(output)) => output,
+            Ok(None) => {
+                for pid in self.handle.pids() {
+                    if let Some(pid) = rustix::process::Pid::from_raw(pid.cast_signed()) {
+                        let _ =
+                            rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+                    }
+                }
+                let _ = self.handle.kill();
+                return Err(PulumiError {
+                    command: self.command,
+                    failure: Failure::Timeout(self.timeout),
+                });
+            }
+            Err(e) => return Err(PulumiError::spawn(&self.command, &e)),
+        };
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        if !output.status.success() {
+            return Err(PulumiError::exited(self.command, output.status, &stderr));
+        }
+        String::from_utf8(output.stdout.clone()).map_err(|_| PulumiError {
+            command: self.command,
+            failure: Failure::Garbage("its output is not UTF-8".into()),
+        })
+    }
+
+    /// The command line, for messages.
+    pub(crate) fn command(&self) -> &str {
+        &self.command
+    }
+}

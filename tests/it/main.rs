@@ -1,0 +1,6 @@
+//! The single integration-test binary: every test drives the real `stackwire` binary.
+
+mod support;
+
+mod cli_state;
+mod roundtrip;
