@@ -84,6 +84,8 @@ pub(crate) enum Command {
     Env(EnvArgs),
     /// Write every file target of the mapping (.env files, templates)
     Render(RenderArgs),
+    /// List the stacks of the backend (as `pulumi stack ls` does)
+    Stacks(StacksArgs),
     /// Print shell completions for stackwire
     Completions(CompletionsArgs),
     /// Print the man page (roff) for stackwire
@@ -132,6 +134,13 @@ pub(crate) struct RenderArgs {
     /// Write nothing; exit 1 listing the files that would change
     #[arg(long)]
     pub(crate) check: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StacksArgs {
+    /// Print JSON exactly as `pulumi stack ls --json` does
+    #[arg(short, long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

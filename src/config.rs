@@ -159,10 +159,12 @@ fn origin(
         return Ok(Origin::StateFile(cwd.join(state)));
     }
     let timeout = pulumi_timeout(READ_TIMEOUT)?;
-    let program = args
-        .pulumi
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("pulumi"));
+    // A bare name is looked up on PATH; a path is taken from the current directory.
+    let program: OsString = match &args.pulumi {
+        Some(p) if p.components().count() > 1 => cwd.join(p).into_os_string(),
+        Some(p) => p.clone().into_os_string(),
+        None => "pulumi".into(),
+    };
     // Precedence (issue 3): mapping `backend:` > --backend > PULUMI_BACKEND_URL > Pulumi.yaml.
     let (url, base, forced) = if let Some(url) = &mapping.backend {
         (Some(url.clone()), root.to_owned(), true)

@@ -50,6 +50,8 @@ pub(crate) struct StackData {
     pub(crate) project: String,
     /// Things the user should know (a fallback taken, config that needs the binary).
     pub(crate) notes: Vec<String>,
+    /// What was read, for `-v`.
+    pub(crate) detail: String,
 }
 
 /// Why stack data could not be read.
@@ -70,14 +72,12 @@ pub(crate) enum SourceError {
         file.display()
     )]
     Undecryptable { file: PathBuf, provider: String },
-    #[error("`pulumi config --json` printed JSON stackwire cannot read: {0}")]
-    ConfigJson(String),
 }
 
 impl SourceError {
     pub(crate) fn exit_status(&self) -> ExitStatus {
         match self {
-            Self::Pulumi(_) | Self::ConfigJson(_) => ExitStatus::External,
+            Self::Pulumi(_) => ExitStatus::External,
             _ => ExitStatus::Invalid,
         }
     }
@@ -155,6 +155,7 @@ fn from_cli(
         .map_err(|e| PulumiError::garbage(&command, e.to_string()))?;
     let mut data = StackData {
         outputs,
+        detail: format!("`{command}`: {}", dep.describe()),
         ..StackData::default()
     };
     if let Some(config) = config_text {
@@ -210,13 +211,13 @@ fn from_state_text(
         source,
     };
     let dep = state::parse(text).map_err(state_err)?;
-    let mut crypter: Option<Crypter> = None;
+    let mut crypter: Option<(String, Crypter)> = None;
     let unseal: Box<dyn Unseal> = if needs.plaintext && dep.outputs_have_ciphertext() {
         match dep.secrets.clone() {
             Some(SecretsProvider::Base64) => Box::new(Base64Unseal),
             Some(SecretsProvider::Passphrase { salt }) => {
                 let c = derive(&salt)?;
-                crypter = Some(c.clone());
+                crypter = Some((salt, c.clone()));
                 Box::new(c)
             }
             Some(SecretsProvider::Other(provider)) => {
@@ -233,6 +234,7 @@ fn from_state_text(
     let outputs = dep.outputs(unseal.as_ref()).map_err(state_err)?;
     let mut data = StackData {
         outputs,
+        detail: format!("{}: {}", file.display(), dep.describe()),
         ..StackData::default()
     };
     if needs.config {
@@ -241,7 +243,7 @@ fn from_state_text(
             stack_config::project_file(project_dir)?.stack_config_path(short_name(stack));
         if config_file.exists() {
             let parsed = stack_config::load(&config_file)?;
-            if !parsed.environment.is_empty() {
+            if !parsed.environment.is_empty() || parsed.environment_inline {
                 data.notes.push(format!(
                     "{}: values imported from ESC environments ({}) are only available through the pulumi binary",
                     config_file.display(),
@@ -249,10 +251,23 @@ fn from_state_text(
                 ));
             }
             let key = if needs.plaintext && parsed.has_secure_values() {
-                match (&crypter, parsed.encryptionsalt.as_deref()) {
-                    (Some(c), _) => Some(c.clone()),
-                    (None, Some(salt)) => Some(derive(salt)?),
-                    (None, None) => None,
+                // The config file's salt, else the state's: both name the stack's one key.
+                let state_salt = match &dep.secrets {
+                    Some(SecretsProvider::Passphrase { salt }) => Some(salt.as_str()),
+                    _ => None,
+                };
+                match (parsed.encryptionsalt.as_deref().or(state_salt), &crypter) {
+                    (Some(salt), Some((used, c))) if salt == used => Some(c.clone()),
+                    (Some(salt), _) => Some(derive(salt)?),
+                    (None, _) => {
+                        return Err(SourceError::Undecryptable {
+                            file: config_file,
+                            provider: parsed
+                                .secretsprovider
+                                .clone()
+                                .unwrap_or_else(|| "unknown".into()),
+                        });
+                    }
                 }
             } else {
                 None

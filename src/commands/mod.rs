@@ -5,6 +5,7 @@ mod completions;
 mod env;
 mod outputs;
 mod render;
+mod stacks;
 
 use crate::cli::{Cli, Command};
 use crate::config::Settings;
@@ -20,11 +21,13 @@ pub(crate) fn dispatch(cli: Cli, printer: Printer) -> anyhow::Result<ExitStatus>
         Command::Outputs(args) => outputs::run(&Settings::resolve(&cli.global)?, args, printer),
         Command::Env(args) => env::run(&Settings::resolve(&cli.global)?, args, printer),
         Command::Render(args) => render::run(&Settings::resolve(&cli.global)?, args, printer),
+        Command::Stacks(args) => stacks::run(&Settings::resolve(&cli.global)?, args, printer),
     }
 }
 
 /// Show what the source wants the user to know.
 fn show_notes(data: &StackData, printer: Printer) {
+    printer.verbose(&format!("read {}", data.detail));
     for note in &data.notes {
         printer.warn(note);
     }

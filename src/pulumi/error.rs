@@ -153,14 +153,6 @@ impl PulumiError {
             failure: Failure::Garbage(what.into()),
         }
     }
-
-    /// The class, for callers that react to one (e.g. a missing passphrase).
-    pub(crate) fn class(&self) -> Option<Class> {
-        match &self.failure {
-            Failure::Exited { class, .. } => Some(*class),
-            _ => None,
-        }
-    }
 }
 
 impl fmt::Display for PulumiError {

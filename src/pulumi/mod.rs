@@ -13,7 +13,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub(crate) use error::{Class, Failure, PulumiError};
+pub(crate) use error::PulumiError;
 pub(crate) use process::Running;
 
 /// Default bound for read verbs (`stack export`, `config`), overridden by `STACKWIRE_PULUMI_TIMEOUT`.
@@ -34,7 +34,8 @@ const PASSPHRASE_VARS: &[&str] = &["PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PA
 /// A resolved pulumi binary for one project folder.
 #[derive(Clone, Debug)]
 pub(crate) struct Pulumi {
-    program: PathBuf,
+    /// A bare name (looked up on PATH) or an absolute path.
+    program: OsString,
     project_dir: PathBuf,
     timeout: Duration,
     /// Backend URL to force (`PULUMI_BACKEND_URL`), when the mapping or `--backend` gives one.
@@ -50,7 +51,7 @@ pub(crate) struct Invocation {
 
 impl Pulumi {
     pub(crate) fn new(
-        program: PathBuf,
+        program: OsString,
         project_dir: PathBuf,
         timeout: Duration,
         backend: Option<String>,
@@ -63,7 +64,7 @@ impl Pulumi {
         }
     }
 
-    fn invocation(&self, verb: &[&str], stack: &str, needs_secrets: bool) -> Invocation {
+    fn invocation(&self, verb: &[&str], stack: Option<&str>, needs_secrets: bool) -> Invocation {
         let mut args: Vec<OsString> = vec![
             "--non-interactive".into(),
             "--color".into(),
@@ -72,8 +73,10 @@ impl Pulumi {
             self.project_dir.clone().into(),
         ];
         args.extend(verb.iter().map(OsString::from));
-        args.push("--stack".into());
-        args.push(stack.into());
+        if let Some(stack) = stack {
+            args.push("--stack".into());
+            args.push(stack.into());
+        }
         if needs_secrets {
             args.push("--show-secrets".into());
         }
@@ -85,12 +88,17 @@ impl Pulumi {
 
     /// `pulumi stack export [--show-secrets]`: the stack's whole state, with secret markers.
     pub(crate) fn stack_export(&self, stack: &str, show_secrets: bool) -> Invocation {
-        self.invocation(&["stack", "export"], stack, show_secrets)
+        self.invocation(&["stack", "export"], Some(stack), show_secrets)
     }
 
     /// `pulumi config --json [--show-secrets]`: the stack's config.
     pub(crate) fn config(&self, stack: &str, show_secrets: bool) -> Invocation {
-        self.invocation(&["config", "--json"], stack, show_secrets)
+        self.invocation(&["config", "--json"], Some(stack), show_secrets)
+    }
+
+    /// `pulumi stack ls --json`: the project's stacks.
+    pub(crate) fn stack_ls(&self) -> Invocation {
+        self.invocation(&["stack", "ls", "--json"], None, false)
     }
 
     /// Start `invocation` with captured output; [`Running::finish`] waits under the timeout.

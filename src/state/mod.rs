@@ -63,27 +63,19 @@ pub(crate) struct Deployment<'a> {
     pub(crate) resource_count: usize,
     /// Raw `outputs` of the root `pulumi:pulumi:Stack` resource.
     stack_outputs: Option<&'a RawValue>,
-    /// Every resource, for callers that need more than the outputs.
-    pub(crate) resources: Vec<RawResource<'a>>,
 }
 
 /// A resource entry with only what stackwire reads parsed; the rest stays raw.
 #[derive(Deserialize)]
-pub(crate) struct RawResource<'a> {
-    #[serde(borrow)]
-    pub(crate) urn: Cow<'a, str>,
+struct RawResource<'a> {
     #[serde(rename = "type", borrow)]
-    pub(crate) ty: Cow<'a, str>,
+    ty: Cow<'a, str>,
     #[serde(default, borrow)]
-    pub(crate) id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    pub(crate) parent: Option<Cow<'a, str>>,
+    parent: Option<Cow<'a, str>>,
     #[serde(default)]
-    pub(crate) delete: bool,
-    #[serde(default)]
-    pub(crate) external: bool,
+    delete: bool,
     #[serde(default, borrow)]
-    pub(crate) outputs: Option<&'a RawValue>,
+    outputs: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -159,7 +151,6 @@ pub(crate) fn parse(text: &str) -> Result<Deployment<'_>, StateError> {
             secrets: None,
             resource_count: 0,
             stack_outputs: None,
-            resources: Vec::new(),
         });
     };
     let body: DeploymentBody<'_> = serde_json::from_str(latest.get())?;
@@ -178,7 +169,6 @@ pub(crate) fn parse(text: &str) -> Result<Deployment<'_>, StateError> {
         secrets: body.secrets_providers.map(|p| provider(&p)),
         resource_count: body.resources.len(),
         stack_outputs,
-        resources: body.resources,
     })
 }
 
@@ -199,6 +189,19 @@ fn provider(doc: &ProviderDoc) -> SecretsProvider {
 }
 
 impl Deployment<'_> {
+    /// One line about the document, for `-v`: its kind, version, stack and size.
+    pub(crate) fn describe(&self) -> String {
+        let stack = self
+            .stack
+            .as_deref()
+            .map(|s| format!(" of `{s}`"))
+            .unwrap_or_default();
+        format!(
+            "state version {}{stack}, {} resources",
+            self.version, self.resource_count
+        )
+    }
+
     /// Whether the stack outputs hold any `ciphertext` secret (decryption would be needed).
     pub(crate) fn outputs_have_ciphertext(&self) -> bool {
         self.stack_outputs

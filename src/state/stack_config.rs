@@ -151,8 +151,6 @@ pub(crate) struct StackConfigFile {
     pub(crate) encryptionsalt: Option<String>,
     /// `secretsprovider:` — set for providers other than the passphrase (`awskms://…`, …).
     pub(crate) secretsprovider: Option<String>,
-    /// `encryptedkey:` — the data key of a cloud secrets provider.
-    pub(crate) encryptedkey: Option<String>,
     /// `environment:` — names of the imported ESC environments, in order. Their values are
     /// resolved by Pulumi Cloud, so only the `pulumi` binary can read them.
     pub(crate) environment: Vec<String>,
@@ -168,8 +166,10 @@ struct RawStack {
     encryptionsalt: Option<String>,
     #[serde(default)]
     secretsprovider: Option<String>,
-    #[serde(default)]
-    encryptedkey: Option<String>,
+    // `encryptedkey` (a cloud provider's data key) is accepted and not needed: such stacks
+    // are read through the pulumi binary.
+    #[serde(default, rename = "encryptedkey")]
+    _encryptedkey: serde::de::IgnoredAny,
     #[serde(default)]
     environment: Option<Json>,
     #[serde(default)]
@@ -186,7 +186,6 @@ pub(crate) fn load(path: &Path) -> Result<StackConfigFile, ConfigError> {
             path: path.to_path_buf(),
             encryptionsalt: None,
             secretsprovider: None,
-            encryptedkey: None,
             environment: Vec::new(),
             environment_inline: false,
             entries: Vec::new(),
@@ -213,7 +212,6 @@ pub(crate) fn load(path: &Path) -> Result<StackConfigFile, ConfigError> {
         path: path.to_path_buf(),
         encryptionsalt: non_empty(raw.encryptionsalt),
         secretsprovider: non_empty(raw.secretsprovider),
-        encryptedkey: non_empty(raw.encryptedkey),
         environment,
         environment_inline,
         entries,
@@ -669,7 +667,6 @@ mod tests {
         );
         let file = load(&kms).unwrap();
         assert_eq!(file.secretsprovider.as_deref(), Some("awskms://alias/x"));
-        assert_eq!(file.encryptedkey.as_deref(), Some("AQID"));
         assert_eq!(file.encryptionsalt, None);
         assert_eq!(
             (file.environment, file.environment_inline),

@@ -3,4 +3,6 @@
 mod support;
 
 mod cli_state;
+mod contract;
+mod pulumi_cli;
 mod roundtrip;

@@ -367,7 +367,9 @@ def build_deployment(spec, ctx, secrets):
     fill = []
     for i in range(n):
         secret = every > 0 and (i % every) == every - 1
-        fill.append(filler.resource(i, kinds[i % len(kinds)], secret))
+        # secret-bearing fillers alternate too: random passwords (aws mix) and Kubernetes Secrets
+        kind = kinds[(i // every) % len(kinds)] if secret else kinds[i % len(kinds)]
+        fill.append(filler.resource(i, kind, secret))
     version = spec.get("version") or DEFAULT_VERSION
     manifest = {"time": t, "magic": hashlib.sha256(version.encode()).hexdigest(), "version": version}
     plugins = []
