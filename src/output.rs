@@ -82,6 +82,20 @@ impl Printer {
     /// The final error of a run, with its causes.
     pub(crate) fn error(&self, err: &anyhow::Error) {
         let mut stderr = self.stderr();
-        let _ = writeln!(stderr, "{} {err:#}", "error:".red().bold());
+        let _ = writeln!(stderr, "{} {}", "error:".red().bold(), error_text(err));
     }
+}
+
+/// The error and its causes joined with `: `, skipping a cause whose text the message
+/// already includes (module errors often show their source inline).
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+    }
+    text
 }

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod canary;
 mod cli_state;
 mod contract;
 mod pulumi_cli;
