@@ -23,6 +23,7 @@ pub(crate) fn engine() -> tera::Tera {
     tera.autoescape_on(vec![]);
     tera.register_filter("b64encode", b64encode);
     tera.register_filter("yaml_string", yaml_string);
+    tera.register_filter("github_env", github_env);
     tera
 }
 
@@ -72,6 +73,31 @@ fn yaml_string(value: &tera::Value, _: &HashMap<String, tera::Value>) -> tera::R
     Ok(tera::Value::String(
         serde_json::Value::String(s).to_string(),
     ))
+}
+
+/// `{{ value | github_env(name="NAME") }}`: one `$GITHUB_ENV` entry, `NAME=value` or a heredoc
+/// with a fresh random delimiter, refusing what the runner would misread.
+fn github_env(
+    value: &tera::Value,
+    args: &HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let value = tera::try_get_value!("github_env", "value", String, value);
+    let name = match args.get("name") {
+        Some(tera::Value::String(name)) => name.clone(),
+        _ => {
+            return Err(tera::Error::msg(
+                "the `github_env` filter needs `name=\"NAME\"`",
+            ));
+        }
+    };
+    let var = crate::vars::Var {
+        name,
+        value: Some(value),
+        secret: false,
+    };
+    crate::format::render(crate::format::Format::GithubEnv, &[var], true)
+        .map(tera::Value::String)
+        .map_err(|e| tera::Error::msg(e.to_string()))
 }
 
 /// A context value a template refers to: a root name (`outputs`) and the static path after it.
@@ -256,6 +282,14 @@ mod tests {
         assert_eq!(
             render_str("{{ v | b64encode }}", &ctx).unwrap(),
             "eWVzOiAjMQo="
+        );
+        assert_eq!(
+            render_str("{{ v | github_env(name=\"X\") }}", &ctx)
+                .unwrap()
+                .lines()
+                .count(),
+            4,
+            "heredoc"
         );
         ctx.insert("h", "<a&b>");
         assert_eq!(

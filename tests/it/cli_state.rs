@@ -437,3 +437,85 @@ fn usage_errors_exit_2_and_help_works() {
         &man.stdout[..200.min(man.stdout.len())]
     );
 }
+
+#[test]
+fn shipped_templates_render_what_real_readers_read_back() {
+    let repo = Repo::new();
+    for t in [
+        "k8s-secret.yaml.tera",
+        "configmap.yaml.tera",
+        "github-env.tera",
+    ] {
+        let text =
+            std::fs::read_to_string(crate::support::manifest_dir().join("templates").join(t))
+                .unwrap();
+        repo.write(&format!("templates/{t}"), &text);
+    }
+    let tricky = [
+        "yes",
+        "0755",
+        "1.0",
+        "a: b # c",
+        "  padded  ",
+        "\"quoted\" 'both'",
+        "multi\nline\n",
+        "ümlaut ✓",
+        "",
+        "null",
+    ];
+    let mut outputs = serde_json::Map::new();
+    let mut mapping = String::from("env:\n");
+    for (i, v) in tricky.iter().enumerate() {
+        outputs.insert(format!("o{i}"), json!(v));
+        mapping.push_str(&format!("  V{i}: o{i}\n"));
+    }
+    outputs.insert("pw".into(), secret(json!("hunter2")));
+    mapping.push_str("  PW: pw\nfiles:\n");
+    for (path, t) in [
+        ("secret.yaml", "k8s-secret.yaml.tera"),
+        ("cm.yaml", "configmap.yaml.tera"),
+        ("gh.env", "github-env.tera"),
+    ] {
+        mapping.push_str(&format!("  - path: {path}\n    template: templates/{t}\n"));
+    }
+    repo.write("stacks/dev.yaml", &mapping);
+    repo.write(
+        "state.json",
+        &export_doc(serde_json::Value::Object(outputs)).to_string(),
+    );
+    repo.run(&["--state", "state.json", "render"]).ok();
+
+    // PyYAML reads the Secret and the ConfigMap back with every value an identical string.
+    let script =
+        "import json,sys,yaml\nprint(json.dumps([yaml.safe_load(open(f)) for f in sys.argv[1:]]))";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, "secret.yaml", "cm.yaml"])
+        .current_dir(repo.path())
+        .output()
+        .expect("python3 with PyYAML (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(docs[0]["kind"], "Secret");
+    for (i, v) in tricky.iter().enumerate() {
+        assert_eq!(
+            docs[0]["stringData"][format!("V{i}")],
+            json!(v),
+            "Secret V{i}"
+        );
+        assert_eq!(docs[1]["data"][format!("V{i}")], json!(v), "ConfigMap V{i}");
+    }
+    assert_eq!(docs[0]["stringData"]["PW"], "hunter2");
+    assert!(
+        docs[1]["data"].get("PW").is_none(),
+        "the ConfigMap leaves secrets out"
+    );
+    let gh = repo.read("gh.env");
+    assert!(
+        gh.contains("V0=yes\n") && gh.contains("V6<<ghadelimiter_"),
+        "{gh}"
+    );
+}

@@ -5,5 +5,7 @@ mod support;
 mod canary;
 mod cli_state;
 mod contract;
+mod diy;
+mod example;
 mod pulumi_cli;
 mod roundtrip;
