@@ -34,9 +34,9 @@ pub(crate) struct GlobalArgs {
     #[arg(short = 'C', long = "dir", global = true, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
 
-    /// Use `stacks/<NAME>.yaml` [default: the only file in `stacks/`]
-    #[arg(short, long, global = true, value_name = "NAME")]
-    pub(crate) stack: Option<String>,
+    /// Use `stacks/<NAME>.yaml` [default: the only file in `stacks/`; `check`: all, or each one given]
+    #[arg(short, long, global = true, value_name = "NAME", action = clap::ArgAction::Append)]
+    pub(crate) stack: Vec<String>,
 
     /// The pulumi binary [default: `pulumi` on PATH]
     #[arg(long, global = true, env = "STACKWIRE_PULUMI", value_name = "PATH")]
@@ -86,6 +86,16 @@ pub(crate) enum Command {
     Render(RenderArgs),
     /// List the stacks of the backend (as `pulumi stack ls` does)
     Stacks(StacksArgs),
+    /// Push the mapped variables to GitHub Actions secrets and variables (changed ones only)
+    Sync(SyncArgs),
+    /// Run the mapping's health checks
+    Health(HealthArgs),
+    /// `pulumi up`, then render, sync and health checks: the one command behind `make deploy`
+    Deploy(DeployArgs),
+    /// Lint the repository's CI/CD against its stacks (missing Dockerfiles, undefined variables, …)
+    Check(CheckArgs),
+    /// Report which Kubernetes objects Pulumi does not manage yet, and write the import files to adopt them
+    Adopt(AdoptArgs),
     /// Print shell completions for stackwire
     Completions(CompletionsArgs),
     /// Print the man page (roff) for stackwire
@@ -141,6 +151,107 @@ pub(crate) struct StacksArgs {
     /// Print JSON exactly as `pulumi stack ls --json` does
     #[arg(short, long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// Print the plan and send no write request
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Delete remote names that stackwire wrote earlier and that are no longer mapped
+    #[arg(long)]
+    pub(crate) prune: bool,
+    /// Write every name, even those whose value has not changed
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Print the plan and the result as JSON
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HealthArgs {
+    /// Print the results as JSON
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Run only these checks (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) only: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeployArgs {
+    /// Run `pulumi preview` instead of `pulumi up`, and nothing after it
+    #[arg(long)]
+    pub(crate) preview: bool,
+    /// Do not sync GitHub secrets and variables
+    #[arg(long)]
+    pub(crate) skip_sync: bool,
+    /// Do not run the health checks
+    #[arg(long)]
+    pub(crate) skip_health: bool,
+    /// Extra arguments for `pulumi up`/`preview`, after `--`
+    #[arg(last = true, value_name = "PULUMI_ARGS")]
+    pub(crate) pulumi_args: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = CheckFormat::Text)]
+    pub(crate) format: CheckFormat,
+    /// Files or folders to check [default: the repository root]
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+}
+
+/// `check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckFormat {
+    /// One line per finding
+    Text,
+    /// `{"findings": […], "summary": {…}}`
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning
+    Sarif,
+    /// `::error file=…,line=…::` workflow annotations
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdoptArgs {
+    /// `kubectl get … -o json` output, YAML manifests, or folders of them (repeatable)
+    #[arg(long, value_name = "FILE|DIR")]
+    pub(crate) cluster: Vec<PathBuf>,
+    /// Read the live cluster with `kubectl get`
+    #[arg(long)]
+    pub(crate) kubectl: bool,
+    /// kubectl context
+    #[arg(long, requires = "kubectl")]
+    pub(crate) context: Option<String>,
+    /// Namespace of objects without one (and the only namespace read with --kubectl) [default: default]
+    #[arg(long)]
+    pub(crate) namespace: Option<String>,
+    /// Report format
+    #[arg(long, value_enum, default_value_t = AdoptFormat::Markdown)]
+    pub(crate) format: AdoptFormat,
+    /// Write the report to FILE instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Write one `pulumi import --file` JSON per wave into DIR
+    #[arg(long, value_name = "DIR")]
+    pub(crate) import_dir: Option<PathBuf>,
+    /// At most N objects per wave
+    #[arg(long, value_name = "N")]
+    pub(crate) wave_size: Option<usize>,
+}
+
+/// `adopt --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AdoptFormat {
+    Markdown,
+    Json,
+    Html,
 }
 
 #[derive(Debug, Args)]

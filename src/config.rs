@@ -23,23 +23,13 @@ pub(crate) struct Settings {
     pub(crate) origin: Origin,
 }
 
-/// Invalid flags or environment.
+/// Invalid flags, environment or mapping file.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SettingsError {
     #[error("{0}")]
     Usage(String),
-}
-
-impl From<SettingsError> for MappingError {
-    fn from(e: SettingsError) -> Self {
-        let SettingsError::Usage(message) = e;
-        Self {
-            file: PathBuf::new(),
-            line: 0,
-            column: 0,
-            message,
-        }
-    }
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
 }
 
 /// Read an environment variable (one place, so tests of settings could inject it).
@@ -49,18 +39,26 @@ fn env(name: &str) -> Option<OsString> {
 
 impl Settings {
     /// Resolve the global flags: repository root, mapping file, and the source of stack data.
-    pub(crate) fn resolve(args: &GlobalArgs) -> Result<Self, MappingError> {
+    pub(crate) fn resolve(args: &GlobalArgs) -> Result<Self, SettingsError> {
+        let root = repo_root(args)?;
+        if args.stack.len() > 1 {
+            return Err(usage(
+                "--stack is given several times; only `check` takes several".into(),
+            ));
+        }
+        let file = mapping_file(&root, args.stack.first().map(String::as_str))?;
+        Self::for_mapping(args, root, &file)
+    }
+
+    /// Settings for one given mapping file (for commands that visit several).
+    pub(crate) fn for_mapping(
+        args: &GlobalArgs,
+        root: PathBuf,
+        file: &Path,
+    ) -> Result<Self, SettingsError> {
         let cwd = std::env::current_dir()
             .map_err(|e| usage(format!("cannot read the current directory: {e}")))?;
-        let root = match &args.dir {
-            Some(dir) => cwd.join(dir),
-            None => cwd.clone(),
-        };
-        if !root.is_dir() {
-            return Err(usage(format!("{} is not a directory (-C/--dir)", root.display())).into());
-        }
-        let file = mapping_file(&root, args.stack.as_deref())?;
-        let mapping = Mapping::load(&file, &root)?;
+        let mapping = Mapping::load(file, &root)?;
         let origin = origin(args, &cwd, &root, &mapping)?;
         Ok(Self {
             root,
@@ -74,8 +72,26 @@ fn usage(message: String) -> SettingsError {
     SettingsError::Usage(message)
 }
 
-/// `stacks/<name>.yaml`, or the only mapping file there is.
-fn mapping_file(root: &Path, stack: Option<&str>) -> Result<PathBuf, SettingsError> {
+/// The repository root from `-C` (absolute).
+pub(crate) fn repo_root(args: &GlobalArgs) -> Result<PathBuf, SettingsError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| usage(format!("cannot read the current directory: {e}")))?;
+    let root = args
+        .dir
+        .as_ref()
+        .map_or_else(|| cwd.clone(), |d| cwd.join(d));
+    if root.is_dir() {
+        Ok(root)
+    } else {
+        Err(usage(format!(
+            "{} is not a directory (-C/--dir)",
+            root.display()
+        )))
+    }
+}
+
+/// Every mapping file in `<root>/stacks`, as `(stack name, path)`, sorted by name.
+pub(crate) fn mapping_files(root: &Path) -> Vec<(String, PathBuf)> {
     let dir = root.join("stacks");
     let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
         .map(|entries| {
@@ -91,6 +107,13 @@ fn mapping_file(root: &Path, stack: Option<&str>) -> Result<PathBuf, SettingsErr
         })
         .unwrap_or_default();
     found.sort();
+    found
+}
+
+/// `stacks/<name>.yaml`, or the only mapping file there is.
+fn mapping_file(root: &Path, stack: Option<&str>) -> Result<PathBuf, SettingsError> {
+    let dir = root.join("stacks");
+    let mut found = mapping_files(root);
     let names = || {
         found
             .iter()

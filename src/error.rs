@@ -4,6 +4,7 @@
 //! 3 an external program or service failed. Module errors are classified here by walking the
 //! `anyhow` chain, so domain modules keep their own `thiserror` enums.
 
+use crate::config::SettingsError;
 use crate::format::FormatError;
 use crate::mapping::MappingError;
 use crate::pulumi::PulumiError;
@@ -29,16 +30,54 @@ impl From<ExitStatus> for std::process::ExitCode {
     }
 }
 
+/// An error that carries its own exit status: module errors that `classify` does not list
+/// are wrapped in it by the command that returns them (`with_status(ExitStatus::External, e)`).
+#[derive(Debug)]
+pub(crate) struct WithStatus {
+    pub(crate) status: ExitStatus,
+    error: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl std::fmt::Display for WithStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for WithStatus {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+/// Wrap `error` so that it ends the run with `status`.
+pub(crate) fn with_status(
+    status: ExitStatus,
+    error: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> WithStatus {
+    WithStatus {
+        status,
+        error: error.into(),
+    }
+}
+
 /// The exit status for an error: the first classified error in its chain wins.
 pub(crate) fn classify(err: &anyhow::Error) -> ExitStatus {
     for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<WithStatus>() {
+            return e.status;
+        }
         if let Some(e) = cause.downcast_ref::<SourceError>() {
             return e.exit_status();
         }
         if cause.is::<PulumiError>() {
             return ExitStatus::External;
         }
-        if cause.is::<MappingError>() || cause.is::<ResolveError>() || cause.is::<FormatError>() {
+        if cause.is::<MappingError>()
+            || cause.is::<SettingsError>()
+            || cause.is::<ResolveError>()
+            || cause.is::<FormatError>()
+        {
             return ExitStatus::Invalid;
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {

@@ -4,13 +4,17 @@
 //! → `commands/<verb>` (one per subcommand) over the domain modules (`mapping`, `source`,
 //! `pulumi`, `state`, `resolve`, `format`, `render`), which return data; `output` prints.
 
+mod adopt;
 mod cli;
 mod commands;
 mod config;
 mod error;
 mod format;
 mod fsutil;
+mod github;
 mod gojson;
+mod health;
+mod lint;
 mod mapping;
 mod output;
 mod pulumi;

@@ -114,6 +114,23 @@ pub(crate) fn load(
     }
 }
 
+/// The stack's whole state document (export or checkpoint JSON), without decrypting anything:
+/// for commands that need every resource (`adopt`, `check`).
+pub(crate) fn load_state_text(
+    origin: &Origin,
+    stack: &str,
+    project_dir: &Path,
+) -> Result<String, SourceError> {
+    match origin {
+        Origin::Cli(pulumi) => Ok(pulumi.start(&pulumi.stack_export(stack, false))?.finish()?),
+        Origin::StateFile(file) => Ok(diy::read_state_text(file)?),
+        Origin::Diy { backend, .. } => {
+            let project = project_name(project_dir, stack)?;
+            Ok(diy::read_state_text(&backend.locate(&project, stack)?)?)
+        }
+    }
+}
+
 /// The project name: `Pulumi.yaml`'s `name`, else the project part of a qualified stack name.
 fn project_name(project_dir: &Path, stack: &str) -> Result<String, SourceError> {
     let qualified = stack.split('/').collect::<Vec<_>>();

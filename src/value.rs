@@ -236,19 +236,27 @@ pub(crate) fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
     let mut expect_key = true;
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix('[') {
-            let close = after
-                .find(']')
-                .ok_or_else(|| format!("unclosed `[` in `{path}`"))?;
-            let inner = &after[..close];
-            if let Some(quoted) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-                segs.push(Segment::Key(quoted.to_owned()));
+            if after.starts_with('"') {
+                // A quoted key: JSON string syntax, so `]`, `.` and escapes may appear inside.
+                let close =
+                    closing_quote(after).ok_or_else(|| format!("unclosed `\"` in `{path}`"))?;
+                let key: String = serde_json::from_str(&after[..=close])
+                    .map_err(|e| format!("bad quoted key in `{path}`: {e}"))?;
+                rest = after[close + 1..]
+                    .strip_prefix(']')
+                    .ok_or_else(|| format!("expected `]` after the quoted key in `{path}`"))?;
+                segs.push(Segment::Key(key));
             } else {
+                let close = after
+                    .find(']')
+                    .ok_or_else(|| format!("unclosed `[` in `{path}`"))?;
+                let inner = &after[..close];
                 let n = inner.parse().map_err(|_| {
                     format!("`[{inner}]` in `{path}` is neither an index nor a quoted key")
                 })?;
                 segs.push(Segment::Index(n));
+                rest = &after[close + 1..];
             }
-            rest = &after[close + 1..];
             expect_key = false;
         } else if !expect_key {
             rest = rest
@@ -269,6 +277,20 @@ pub(crate) fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
         return Err(format!("`{path}` is not a valid path"));
     }
     Ok(segs)
+}
+
+/// The index of the quote closing the JSON string that starts at `text[0]`.
+fn closing_quote(text: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices().skip(1) {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Render a path back to text, as the user would write it.
@@ -369,6 +391,245 @@ mod tests {
         assert_eq!(display_path(&p), r#"tags["a.b"]"#);
         for bad in ["", ".a", "a.", "a[", "a[x]", "a..b", "[0]"] {
             assert!(parse_path(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}
+
+/// Property tests (issue 3, acceptance 3): secret envelopes of every shape go through
+/// [`Value::from_state`] without a panic, and well-formed values convert faithfully. The
+/// strategies are shared with the state and passphrase property tests.
+#[cfg(test)]
+pub(crate) mod proptests {
+    use proptest::prelude::*;
+    use serde_json::{Value as Json, json};
+
+    use super::*;
+    use crate::state::Base64Unseal;
+
+    /// 256 cases per property (a few seconds in all, debug build), or `PROPTEST_CASES`.
+    pub(crate) fn config() -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(256);
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// Numbers that survive a trip through JSON text exactly.
+    fn arb_number() -> impl Strategy<Value = Json> {
+        prop_oneof![
+            any::<i32>().prop_map(|n| json!(n)),
+            any::<u64>().prop_map(|n| json!(n)),
+            (any::<i16>(), 1u8..=8).prop_map(|(n, d)| json!(f64::from(n) / f64::from(d))),
+        ]
+    }
+
+    /// Object keys: short, with punctuation, never the 32-hex signature key.
+    fn arb_key() -> impl Strategy<Value = String> {
+        "[a-zA-Z0-9_ .:\\[\\]\"-]{0,8}"
+    }
+
+    /// Arbitrary JSON without secret envelopes (what a plain output can be).
+    pub(crate) fn arb_plain_json() -> impl Strategy<Value = Json> {
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            arb_number(),
+            any::<String>().prop_map(Json::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Json::Array),
+                prop::collection::btree_map(arb_key(), inner, 0..6)
+                    .prop_map(|m| Json::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A string field of an envelope: JSON text, junk, or base64 of either.
+    fn arb_envelope_text() -> impl Strategy<Value = Json> {
+        use base64::Engine as _;
+        let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
+        prop_oneof![
+            arb_plain_json().prop_map(|j| Json::String(j.to_string())),
+            any::<String>().prop_map(Json::String),
+            arb_plain_json().prop_map(move |j| Json::String(b64(j.to_string()))),
+            any::<String>().prop_map(move |s| Json::String(b64(s))),
+        ]
+    }
+
+    /// An object that is, or looks like, a secret or output-value envelope: right or wrong
+    /// signature, `plaintext`/`ciphertext`/`value`/`secret` present or not, of any type.
+    pub(crate) fn arb_envelope(inner: BoxedStrategy<Json>) -> impl Strategy<Value = Json> {
+        let sig = prop_oneof![
+            Just(json!(SIG_SECRET)),
+            Just(json!(SIG_OUTPUT)),
+            Just(json!("5cf8f73096256a8f31e491e813e4eb8e")),
+            Just(json!(null)),
+            Just(json!(7)),
+        ];
+        let field = |s: BoxedStrategy<Json>| prop::option::weighted(0.6, s);
+        (
+            sig,
+            field(arb_envelope_text().boxed()),
+            field(arb_envelope_text().boxed()),
+            field(inner),
+            field(any::<bool>().prop_map(Json::Bool).boxed()),
+        )
+            .prop_map(|(sig, plaintext, ciphertext, value, secret)| {
+                let mut map = serde_json::Map::new();
+                map.insert(SIG_KEY.to_owned(), sig);
+                for (key, v) in [
+                    ("plaintext", plaintext),
+                    ("ciphertext", ciphertext),
+                    ("value", value),
+                    ("secret", secret),
+                ] {
+                    if let Some(v) = v {
+                        map.insert(key.to_owned(), v);
+                    }
+                }
+                Json::Object(map)
+            })
+    }
+
+    /// Arbitrary JSON with envelopes of every shape at any depth.
+    pub(crate) fn arb_state_json() -> impl Strategy<Value = Json> {
+        arb_plain_json().prop_recursive(3, 32, 4, |inner| {
+            prop_oneof![
+                arb_envelope(inner.clone().boxed()),
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                prop::collection::btree_map(arb_key(), inner, 0..4)
+                    .prop_map(|m| Json::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Unseals some ciphertexts, refuses others and returns junk for the rest, by their text.
+    struct ChaosUnseal;
+
+    impl Unseal for ChaosUnseal {
+        fn unseal(&self, ciphertext: &str) -> Result<Option<String>, String> {
+            match ciphertext.len() % 4 {
+                0 => Ok(None),
+                1 => Err("refused".into()),
+                2 => Ok(Some(ciphertext.to_owned())),
+                _ => Base64Unseal.unseal(ciphertext),
+            }
+        }
+    }
+
+    /// Everything a command does with a converted value; checks the invariants between them.
+    fn use_value(v: &Value) {
+        let masked = v.masked_json();
+        let plain = v.plain_json();
+        if !v.contains_secret() {
+            assert_eq!(masked, plain, "no secret: masking changes nothing");
+        }
+        if v.contains_sealed() {
+            assert!(v.contains_secret(), "sealed only inside a secret");
+            assert_eq!(v.stringify(), None, "sealed plaintext is never printed");
+        } else {
+            let _ = v.stringify();
+        }
+        let _ = v.lookup(&[Segment::Key("a".into()), Segment::Index(0)]);
+    }
+
+    /// `a` and `b` are the same JSON, numbers compared by value (the conversion keeps f64).
+    fn same_json(a: &Json, b: &Json) -> bool {
+        match (a, b) {
+            (Json::Number(x), Json::Number(y)) => x.as_f64() == y.as_f64(),
+            (Json::Array(x), Json::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+            }
+            (Json::Object(x), Json::Object(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((kx, x), (ky, y))| kx == ky && same_json(x, y))
+            }
+            _ => a == b,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn from_state_never_panics(json in arb_state_json()) {
+            for unseal in [&KeepSealed as &dyn Unseal, &Base64Unseal, &ChaosUnseal] {
+                if let Ok(v) = Value::from_state(&json, unseal, "outputs") {
+                    use_value(&v);
+                }
+            }
+        }
+
+        #[test]
+        fn plain_values_convert_faithfully(json in arb_plain_json()) {
+            let v = Value::from_state(&json, &KeepSealed, "outputs").unwrap();
+            prop_assert!(!v.contains_secret());
+            prop_assert!(same_json(&v.plain_json(), &json), "{json}");
+            prop_assert_eq!(Value::from_plain(&json), v);
+        }
+
+        #[test]
+        fn secret_envelopes_unwrap_to_their_value(json in arb_plain_json()) {
+            use base64::Engine as _;
+            let want = Value::Secret(Box::new(Value::from_plain(&json)));
+            let text = json.to_string();
+            let plaintext = json!({SIG_KEY: SIG_SECRET, "plaintext": text});
+            prop_assert_eq!(&Value::from_state(&plaintext, &KeepSealed, "o").unwrap(), &want);
+            let ciphertext = json!({
+                SIG_KEY: SIG_SECRET,
+                "ciphertext": base64::engine::general_purpose::STANDARD.encode(&text),
+            });
+            prop_assert_eq!(&Value::from_state(&ciphertext, &Base64Unseal, "o").unwrap(), &want);
+            prop_assert_eq!(
+                Value::from_state(&ciphertext, &KeepSealed, "o").unwrap(),
+                Value::Secret(Box::new(Value::Sealed))
+            );
+            // A secret nested in a secret is stored as a plaintext envelope: one `Secret` layer.
+            let nested = json!({SIG_KEY: SIG_SECRET, "plaintext": plaintext.to_string()});
+            prop_assert_eq!(&Value::from_state(&nested, &KeepSealed, "o").unwrap(), &want);
+            let masked = want.masked_json();
+            prop_assert_eq!(masked, json!("[secret]"));
+        }
+
+        #[test]
+        fn bad_secret_plaintext_is_an_error_with_its_path(text in any::<String>()) {
+            prop_assume!(serde_json::from_str::<Json>(&text).is_err());
+            let state = json!({"db": [{SIG_KEY: SIG_SECRET, "plaintext": text}]});
+            let err = Value::from_state(&state, &KeepSealed, "outputs").unwrap_err();
+            prop_assert_eq!(err.path, "outputs.db[0]");
+        }
+
+        #[test]
+        fn parse_path_never_panics(path in any::<String>()) {
+            if let Ok(segs) = parse_path(&path) {
+                prop_assert!(matches!(segs.first(), Some(Segment::Key(_))));
+                let _ = display_path(&segs);
+            }
+        }
+
+        #[test]
+        fn displayed_paths_parse_back(
+            first in "[A-Za-z_][A-Za-z0-9_-]{0,6}",
+            rest in prop::collection::vec(
+                prop_oneof![
+                    "[^\"\\]]{1,6}".prop_map(Segment::Key),
+                    (0usize..100).prop_map(Segment::Index),
+                ],
+                0..5,
+            ),
+        ) {
+            let mut segs = vec![Segment::Key(first)];
+            segs.extend(rest);
+            let shown = display_path(&segs);
+            prop_assert_eq!(parse_path(&shown), Ok(segs), "{}", shown);
         }
     }
 }

@@ -24,8 +24,7 @@ pub(super) fn run(
                 SettingsError::Usage(
                     "--write-github-env needs $GITHUB_ENV (set by GitHub Actions)".into(),
                 )
-            })
-            .map_err(crate::mapping::MappingError::from)?;
+            })?;
         Some(std::path::PathBuf::from(path))
     } else {
         None

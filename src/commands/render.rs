@@ -1,13 +1,12 @@
 //! `stackwire render [--check]`: write (or check) every file target of the mapping.
 
-use super::show_notes;
+use super::load_vars;
 use crate::cli::RenderArgs;
 use crate::config::Settings;
 use crate::error::ExitStatus;
 use crate::output::Printer;
 use crate::render;
-use crate::resolve;
-use crate::source::{self, Needs};
+use crate::vars::Var;
 
 pub(super) fn run(
     settings: &Settings,
@@ -22,21 +21,20 @@ pub(super) fn run(
         ));
         return Ok(ExitStatus::Success);
     }
-    let needs = Needs {
-        config: mapping.uses_config(),
-        plaintext: true,
-    };
-    let data = source::load(
-        &settings.origin,
-        &mapping.stack,
-        &mapping.project_dir,
-        needs,
-    )?;
-    show_notes(&data, printer);
-    let vars = resolve::resolve(mapping, &data)?;
-    let planned = render::plan(mapping, &vars, &settings.root)?;
+    let vars = load_vars(settings, true, printer)?;
+    render_vars(settings, &vars, args.check, printer)
+}
+
+/// Write (or with `check`, compare) every file target for already-resolved variables.
+pub(super) fn render_vars(
+    settings: &Settings,
+    vars: &[Var],
+    check: bool,
+    printer: Printer,
+) -> anyhow::Result<ExitStatus> {
+    let planned = render::plan(&settings.mapping, vars, &settings.root)?;
     let changed: Vec<&render::Planned> = planned.iter().filter(|p| p.change.is_some()).collect();
-    if args.check {
+    if check {
         if changed.is_empty() {
             printer.status(&format!("{} file(s) up to date", planned.len()));
             return Ok(ExitStatus::Success);

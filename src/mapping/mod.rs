@@ -4,10 +4,14 @@
 //! Parsing rejects unknown keys and invalid names with file, line and column. The result is a
 //! validated [`Mapping`]; nothing here reads pulumi state or writes files.
 
+pub(crate) mod github;
+pub(crate) mod health;
 mod model;
 
 use std::path::{Path, PathBuf};
 
+pub(crate) use github::GithubTarget;
+pub(crate) use health::HealthCheck;
 pub(crate) use model::{Entry, FileTarget, Source};
 
 use crate::value::{Segment, parse_path};
@@ -20,6 +24,9 @@ pub(crate) struct MappingError {
     pub(crate) line: u64,
     pub(crate) column: u64,
     pub(crate) message: String,
+    /// Which rule failed: `invalid`, or `health-undefined` for a health check that reads an
+    /// undefined variable (the lint reports that one as a finding).
+    pub(crate) code: &'static str,
 }
 
 fn position(line: u64, column: u64) -> String {
@@ -45,6 +52,10 @@ pub(crate) struct Mapping {
     pub(crate) entries: Vec<Entry>,
     /// Files to write.
     pub(crate) files: Vec<FileTarget>,
+    /// GitHub Actions targets for `sync`.
+    pub(crate) github: Vec<GithubTarget>,
+    /// Health checks.
+    pub(crate) health: Vec<HealthCheck>,
 }
 
 impl Mapping {
@@ -55,6 +66,7 @@ impl Mapping {
             line: 0,
             column: 0,
             message: format!("cannot read the mapping file: {e}"),
+            code: "invalid",
         })?;
         Self::parse(&text, file, root)
     }
@@ -71,6 +83,7 @@ impl Mapping {
             line,
             column,
             message,
+            code: "invalid",
         };
         let stem = file
             .file_stem()
@@ -153,6 +166,22 @@ impl Mapping {
                 line,
             });
         }
+        let mapped: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        let github = match raw.github {
+            Some(g) => github::validate(g, &mapped).map_err(|(l, c, m)| err(l, c, m))?,
+            None => Vec::new(),
+        };
+        let health = health::validate(raw.health, &mapped).map_err(|(l, c, m)| {
+            let undefined = m.contains("which the mapping does not define");
+            MappingError {
+                code: if undefined {
+                    "health-undefined"
+                } else {
+                    "invalid"
+                },
+                ..err(l, c, m)
+            }
+        })?;
         Ok(Self {
             file: file.to_owned(),
             stack,
@@ -160,6 +189,8 @@ impl Mapping {
             backend: raw.backend.map(|b| b.value),
             entries,
             files,
+            github,
+            health,
         })
     }
 
@@ -205,6 +236,7 @@ fn yaml_error(file: &Path, e: &serde_saphyr::Error) -> MappingError {
         line,
         column,
         message,
+        code: "invalid",
     }
 }
 

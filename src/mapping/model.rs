@@ -60,6 +60,10 @@ pub(super) struct RawMapping {
     pub(super) env: OrderedEntries,
     #[serde(default)]
     pub(super) files: Vec<RawFile>,
+    #[serde(default)]
+    pub(super) github: Option<super::github::RawGithub>,
+    #[serde(default)]
+    pub(super) health: Vec<Spanned<super::health::RawCheck>>,
 }
 
 #[derive(Deserialize)]
