@@ -79,6 +79,18 @@ impl Printer {
         }
     }
 
+    /// A progress bar on stderr for `len` steps; hidden when quiet, for machine output, or
+    /// when stderr is not a terminal.
+    pub(crate) fn progress(&self, len: u64, machine_output: bool) -> indicatif::ProgressBar {
+        if self.level < Level::Normal || machine_output || !io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let style = indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr()).with_style(style)
+    }
+
     /// The final error of a run, with its causes.
     pub(crate) fn error(&self, err: &anyhow::Error) {
         let mut stderr = self.stderr();
