@@ -10,6 +10,10 @@ use crate::mapping::MappingError;
 use crate::pulumi::PulumiError;
 use crate::resolve::ResolveError;
 use crate::source::SourceError;
+use crate::state::StateError;
+use crate::state::diy::DiyError;
+use crate::state::passphrase::PassphraseError;
+use crate::state::stack_config::ConfigError;
 
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +79,10 @@ pub(crate) fn classify(err: &anyhow::Error) -> ExitStatus {
         }
         if cause.is::<MappingError>()
             || cause.is::<SettingsError>()
+            || cause.is::<DiyError>()
+            || cause.is::<StateError>()
+            || cause.is::<ConfigError>()
+            || cause.is::<PassphraseError>()
             || cause.is::<ResolveError>()
             || cause.is::<FormatError>()
         {

@@ -67,6 +67,12 @@ pub(crate) enum SourceError {
     Passphrase(#[from] PassphraseError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The pulumi binary was run because stackwire could not decrypt, and it failed too.
+    #[error("{why}; running pulumi for it failed: {source}")]
+    Fallback {
+        why: String,
+        source: Box<SourceError>,
+    },
     #[error(
         "{}: secrets are encrypted by the `{provider}` secrets provider, which only pulumi can decrypt; read it through the pulumi binary, or export it with `pulumi stack export --show-secrets`",
         file.display()
@@ -78,6 +84,7 @@ impl SourceError {
     pub(crate) fn exit_status(&self) -> ExitStatus {
         match self {
             Self::Pulumi(_) => ExitStatus::External,
+            Self::Fallback { source, .. } => source.exit_status(),
             _ => ExitStatus::Invalid,
         }
     }
@@ -102,11 +109,19 @@ pub(crate) fn load(
             let text = diy::read_state_text(&file)?;
             match from_state_text(&text, &file, stack, project_dir, needs) {
                 Err(SourceError::Undecryptable { provider, .. }) => {
-                    let mut data = from_cli(cli, stack, project_dir, needs)?;
-                    data.notes.push(format!(
+                    let why = format!(
                         "read {url} through the pulumi binary: its secrets use the `{provider}` provider, which only pulumi can decrypt"
-                    ));
-                    Ok(data)
+                    );
+                    match from_cli(cli, stack, project_dir, needs) {
+                        Ok(mut data) => {
+                            data.notes.push(why);
+                            Ok(data)
+                        }
+                        Err(source) => Err(SourceError::Fallback {
+                            why,
+                            source: Box::new(source),
+                        }),
+                    }
                 }
                 other => other,
             }

@@ -204,8 +204,12 @@ impl Deployment<'_> {
 
     /// Whether the stack outputs hold any `ciphertext` secret (decryption would be needed).
     pub(crate) fn outputs_have_ciphertext(&self) -> bool {
-        self.stack_outputs
-            .is_some_and(|raw| raw.get().contains("\"ciphertext\""))
+        // A cheap scan: the secret signature and a `ciphertext` key (a false positive only
+        // means a passphrase is asked for without need).
+        self.stack_outputs.is_some_and(|raw| {
+            let text = raw.get();
+            text.contains(crate::value::SIG_SECRET) && text.contains("\"ciphertext\"")
+        })
     }
 
     /// The stack outputs, with secrets resolved by `unseal`.
@@ -296,5 +300,518 @@ mod tests {
             Err(StateError::Json(_))
         ));
         assert!(matches!(parse("[1,"), Err(StateError::Json(_))));
+    }
+}
+
+/// Fuzzing the state parser (issue 3, acceptance 3): arbitrary text, and pulumi's real
+/// checkpoints mutated as text and as JSON trees, go through [`parse`] and
+/// [`Deployment::outputs`] without a panic; valid documents built around arbitrary outputs, in
+/// every envelope form, still parse to exactly those outputs.
+#[cfg(test)]
+mod proptests {
+    use std::sync::OnceLock;
+
+    use base64::Engine as _;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+    use serde_json::{Value as Json, json};
+
+    use super::*;
+    use crate::value::proptests::{arb_envelope, arb_plain_json, arb_state_json, config};
+    use crate::value::{KeepSealed, SIG_KEY, SIG_SECRET};
+
+    const V3: &str = include_str!("../../tests/fixtures/pulumi/checkpoint-v3.json");
+    const V4: &str = include_str!("../../tests/fixtures/pulumi/checkpoint-v4.json");
+    const SECRETS: &str = include_str!("../../tests/fixtures/pulumi/checkpoint-secrets.json");
+
+    fn b64(text: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    /// A root Stack resource whose outputs hold plain values and secrets of every stored form.
+    fn stack_resource() -> Json {
+        json!({
+            "urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
+            "custom": false,
+            "type": "pulumi:pulumi:Stack",
+            "outputs": {
+                "ip": "203.0.113.10",
+                "port": 5432,
+                "db": {
+                    "host": "h",
+                    "password": {SIG_KEY: SIG_SECRET, "ciphertext": b64("\"hunter2\"")},
+                },
+                "nodes": [
+                    {"ip": "10.0.0.1"},
+                    {SIG_KEY: SIG_SECRET, "plaintext": "{\"ip\":\"10.0.0.2\"}"},
+                ],
+                "nested": {SIG_KEY: SIG_SECRET, "ciphertext": b64(&json!({
+                    "inner": {SIG_KEY: SIG_SECRET, "plaintext": "[1,2]"}
+                }).to_string())},
+            },
+        })
+    }
+
+    /// Seeds for mutation: the three real checkpoints as they are (no Stack resource), and each
+    /// with a Stack resource added, as checkpoint and as export, minified and indented.
+    fn seeds() -> &'static [(String, Json)] {
+        static SEEDS: OnceLock<Vec<(String, Json)>> = OnceLock::new();
+        SEEDS.get_or_init(|| {
+            let mut out = Vec::new();
+            for text in [V3, V4, SECRETS] {
+                let doc: Json = serde_json::from_str(text).unwrap();
+                out.push((text.to_owned(), doc.clone()));
+                let mut with_stack = doc.clone();
+                let latest = &mut with_stack["checkpoint"]["latest"];
+                latest["resources"]
+                    .as_array_mut()
+                    .unwrap()
+                    .insert(0, stack_resource());
+                let export = json!({"version": 3, "deployment": latest.clone()});
+                for doc in [with_stack, export] {
+                    out.push((serde_json::to_string(&doc).unwrap(), doc.clone()));
+                    out.push((serde_json::to_string_pretty(&doc).unwrap(), doc));
+                }
+            }
+            out
+        })
+    }
+
+    /// Everything stackwire does with a parsed document: no panic, whatever it holds.
+    fn exercise(text: &str) {
+        let Ok(dep) = parse(text) else { return };
+        let _ = dep.describe();
+        let _ = dep.outputs_have_ciphertext();
+        let _ = dep.outputs(&KeepSealed);
+        if let Ok(outputs) = dep.outputs(&Base64Unseal) {
+            for v in outputs.values() {
+                let _ = (v.masked_json(), v.plain_json(), v.stringify());
+            }
+        }
+    }
+
+    /// Seed documents parse, and the added Stack outputs come out with their secrets.
+    #[test]
+    fn seeds_parse() {
+        for (text, doc) in seeds() {
+            let dep = parse(text).unwrap();
+            assert_eq!(
+                dep.resource_count,
+                doc.to_string().matches("\"urn\"").count()
+            );
+            let outputs = dep.outputs(&Base64Unseal).unwrap();
+            if outputs.is_empty() {
+                assert!(!dep.outputs_have_ciphertext());
+                continue;
+            }
+            assert!(dep.outputs_have_ciphertext());
+            let shown = Json::Object(
+                outputs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.plain_json()))
+                    .collect(),
+            );
+            assert_eq!(
+                shown,
+                json!({"db": {"host": "h", "password": "hunter2"}, "ip": "203.0.113.10",
+                       "nested": {"inner": [1.0, 2.0]},
+                       "nodes": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}],
+                       "port": 5432.0})
+            );
+            let sealed = dep.outputs(&KeepSealed).unwrap();
+            assert!(sealed["db"].contains_sealed() && !sealed["nodes"].contains_sealed());
+        }
+    }
+
+    /// A text edit of a seed: what, where, how long, and what to put there.
+    #[derive(Clone, Debug)]
+    enum TextEdit {
+        Delete(Index, usize),
+        Duplicate(Index, usize),
+        Replace(Index, usize, &'static str),
+        Insert(Index, &'static str),
+        Truncate(Index),
+    }
+
+    /// Fragments likely to make a document odd rather than merely invalid.
+    const FRAGMENTS: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        ",",
+        ":",
+        "null",
+        "true",
+        "0",
+        "-1",
+        "1e400",
+        "\"\\ud800\"",
+        "\\",
+        "\"version\":9,",
+        "\"version\":-1,",
+        "\"latest\":null,",
+        "\"deployment\":null,",
+        "\"type\":\"pulumi:pulumi:Stack\",",
+        "\"outputs\":",
+        "\"delete\":true,",
+        "\"parent\":\"x\",",
+        concat!(
+            "{\"4dabf18193072939515e22adb298388d\":\"1b47061264138c4ac30d75fd1eb44270\",",
+            "\"ciphertext\":\"!!\"}"
+        ),
+        concat!(
+            "{\"4dabf18193072939515e22adb298388d\":\"1b47061264138c4ac30d75fd1eb44270\",",
+            "\"plaintext\":\"{\"}"
+        ),
+        "{\"4dabf18193072939515e22adb298388d\":\"1b47061264138c4ac30d75fd1eb44270\"}",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        "\u{feff}",
+        "\u{0}",
+        "é",
+    ];
+
+    fn arb_text_edit() -> impl Strategy<Value = TextEdit> {
+        let fragment = prop::sample::select(FRAGMENTS);
+        prop_oneof![
+            (any::<Index>(), 1usize..200).prop_map(|(at, n)| TextEdit::Delete(at, n)),
+            (any::<Index>(), 1usize..200).prop_map(|(at, n)| TextEdit::Duplicate(at, n)),
+            (any::<Index>(), 0usize..20, fragment.clone())
+                .prop_map(|(at, n, f)| TextEdit::Replace(at, n, f)),
+            (any::<Index>(), fragment).prop_map(|(at, f)| TextEdit::Insert(at, f)),
+            any::<Index>().prop_map(TextEdit::Truncate),
+        ]
+    }
+
+    fn apply_text_edit(bytes: &mut Vec<u8>, edit: &TextEdit) {
+        let len = bytes.len();
+        let at = |i: &Index| if len == 0 { 0 } else { i.index(len + 1) };
+        let span = |start: usize, n: usize| start..(start + n).min(len);
+        match edit {
+            TextEdit::Delete(i, n) => {
+                bytes.drain(span(at(i), *n));
+            }
+            TextEdit::Duplicate(i, n) => {
+                let range = span(at(i), *n);
+                let copy = bytes[range.clone()].to_vec();
+                bytes.splice(range.end..range.end, copy);
+            }
+            TextEdit::Replace(i, n, f) => {
+                bytes.splice(span(at(i), *n), f.bytes());
+            }
+            TextEdit::Insert(i, f) => {
+                let start = at(i);
+                bytes.splice(start..start, f.bytes());
+            }
+            TextEdit::Truncate(i) => bytes.truncate(at(i)),
+        }
+    }
+
+    /// A change to one node of a seed's JSON tree.
+    #[derive(Clone, Debug)]
+    enum TreeEdit {
+        /// Replace the node with arbitrary JSON (often another type).
+        Replace(Json),
+        /// Remove one of the node's children.
+        Delete(Index),
+        /// Copy one of the node's children (arrays: in place; objects: under a meaningful key).
+        Duplicate(Index, &'static str),
+        /// Set a meaningful key of the node (made an object if it is not one).
+        Set(&'static str, Json),
+        /// Replace the node with a secret or output-value envelope, well-formed or not.
+        Envelope(Json),
+        /// Keep the content, change the type: object ↔ array, number ↔ string, bool → number.
+        Retype,
+    }
+
+    /// Keys stackwire or pulumi give a meaning to.
+    const KEYS: &[&str] = &[
+        "version",
+        "features",
+        "checkpoint",
+        "deployment",
+        "stack",
+        "latest",
+        "manifest",
+        "time",
+        "secrets_providers",
+        "type",
+        "state",
+        "salt",
+        "resources",
+        "urn",
+        "parent",
+        "delete",
+        "outputs",
+        "4dabf18193072939515e22adb298388d",
+        "ciphertext",
+        "plaintext",
+        "value",
+        "secret",
+    ];
+
+    fn arb_tree_edit() -> impl Strategy<Value = TreeEdit> {
+        let key = prop::sample::select(KEYS);
+        let special = prop_oneof![
+            Just(json!(null)),
+            Just(json!(9)),
+            Just(json!(-1)),
+            Just(json!("pulumi:pulumi:Stack")),
+            Just(json!("passphrase")),
+            Just(json!("b64")),
+            Just(json!(1e300)),
+            Just(json!(u64::MAX)),
+        ];
+        prop_oneof![
+            arb_state_json().prop_map(TreeEdit::Replace),
+            any::<Index>().prop_map(TreeEdit::Delete),
+            (any::<Index>(), key.clone()).prop_map(|(i, k)| TreeEdit::Duplicate(i, k)),
+            (key, prop_oneof![special, arb_state_json()]).prop_map(|(k, v)| TreeEdit::Set(k, v)),
+            arb_envelope(arb_plain_json().boxed()).prop_map(TreeEdit::Envelope),
+            Just(TreeEdit::Retype),
+        ]
+    }
+
+    /// The node reached by following `path` (each step picks a child), stopping at a leaf.
+    fn node<'a>(mut at: &'a mut Json, path: &[Index]) -> &'a mut Json {
+        for step in path {
+            let len = match &*at {
+                Json::Array(items) => items.len(),
+                Json::Object(map) => map.len(),
+                _ => 0,
+            };
+            if len == 0 {
+                break;
+            }
+            at = match at {
+                Json::Array(items) => &mut items[step.index(len)],
+                Json::Object(map) => map.values_mut().nth(step.index(len)).unwrap(),
+                _ => unreachable!(),
+            };
+        }
+        at
+    }
+
+    fn apply_tree_edit(target: &mut Json, edit: TreeEdit) {
+        match (edit, &mut *target) {
+            (TreeEdit::Replace(v) | TreeEdit::Envelope(v), _) => *target = v,
+            (TreeEdit::Delete(i), Json::Array(items)) if !items.is_empty() => {
+                items.remove(i.index(items.len()));
+            }
+            (TreeEdit::Delete(i), Json::Object(map)) if !map.is_empty() => {
+                let key = map.keys().nth(i.index(map.len())).unwrap().clone();
+                map.remove(&key);
+            }
+            (TreeEdit::Duplicate(i, _), Json::Array(items)) if !items.is_empty() => {
+                let at = i.index(items.len());
+                items.insert(at, items[at].clone());
+            }
+            (TreeEdit::Duplicate(i, key), Json::Object(map)) if !map.is_empty() => {
+                let copy = map.values().nth(i.index(map.len())).unwrap().clone();
+                map.insert(key.to_owned(), copy);
+            }
+            (TreeEdit::Set(key, v), Json::Object(map)) => {
+                map.insert(key.to_owned(), v);
+            }
+            (TreeEdit::Set(key, v), _) => *target = json!({key: v}),
+            (TreeEdit::Retype, Json::Object(map)) => {
+                *target = Json::Array(map.values().cloned().collect());
+            }
+            (TreeEdit::Retype, Json::Array(items)) => {
+                *target = Json::Object(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (i.to_string(), v.clone()))
+                        .collect(),
+                );
+            }
+            (TreeEdit::Retype, Json::String(s)) => {
+                *target = s.parse::<f64>().map_or(json!(s.len()), |n| json!(n));
+            }
+            (TreeEdit::Retype, Json::Number(n)) => *target = json!(n.to_string()),
+            (TreeEdit::Retype, Json::Bool(b)) => *target = json!(u8::from(*b)),
+            (TreeEdit::Retype, Json::Null) => *target = json!({}),
+            _ => {}
+        }
+    }
+
+    /// Where edits land: anywhere in the document, or inside the Stack resource's outputs
+    /// (when the seed has one), where secrets are decoded.
+    fn edit_root(doc: &mut Json, in_outputs: bool) -> &mut Json {
+        if !in_outputs {
+            return doc;
+        }
+        let has_outputs =
+            |r: &Json| r.get("outputs").is_some() && r["type"] == "pulumi:pulumi:Stack";
+        let resources = if doc.get("deployment").is_some() {
+            &doc["deployment"]["resources"]
+        } else {
+            &doc["checkpoint"]["latest"]["resources"]
+        };
+        let Some(i) = resources
+            .as_array()
+            .and_then(|r| r.iter().position(has_outputs))
+        else {
+            return doc;
+        };
+        if doc.get("deployment").is_some() {
+            &mut doc["deployment"]["resources"][i]["outputs"]
+        } else {
+            &mut doc["checkpoint"]["latest"]["resources"][i]["outputs"]
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn arbitrary_text_never_panics(text in any::<String>()) {
+            exercise(&text);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            exercise(&String::from_utf8_lossy(&bytes));
+        }
+
+        #[test]
+        fn json_like_text_never_panics(text in "[\\[\\]{}\":,0-9a-z \\\\-]{0,80}") {
+            exercise(&text);
+        }
+
+        #[test]
+        fn arbitrary_envelopes_never_panic(
+            version in prop_oneof![
+                Just(json!(0)),
+                Just(json!(3)),
+                Just(json!(4)),
+                arb_plain_json(),
+            ],
+            stack in arb_plain_json(),
+            latest in arb_state_json(),
+            outputs in arb_state_json(),
+            form in 0..4usize,
+        ) {
+            // Shapes around a body: arbitrary, and a body whose Stack outputs are arbitrary.
+            let body = json!({"resources": [{"type": "pulumi:pulumi:Stack", "outputs": outputs}]});
+            for latest in [latest, body] {
+                let doc = match form {
+                    0 => json!({"version": version, "deployment": latest}),
+                    1 => json!({
+                        "version": version,
+                        "checkpoint": {"stack": stack, "latest": latest},
+                    }),
+                    2 => json!({"stack": stack, "latest": latest}),
+                    _ => json!({"version": version, "features": stack, "checkpoint": latest}),
+                };
+                exercise(&doc.to_string());
+            }
+        }
+
+        #[test]
+        fn text_mutations_of_real_checkpoints_never_panic(
+            seed in any::<Index>(),
+            edits in prop::collection::vec(arb_text_edit(), 1..6),
+        ) {
+            let (text, _) = seed.get(seeds());
+            let mut bytes = text.as_bytes().to_vec();
+            for edit in &edits {
+                apply_text_edit(&mut bytes, edit);
+            }
+            exercise(&String::from_utf8_lossy(&bytes));
+        }
+
+        #[test]
+        fn tree_mutations_of_real_checkpoints_never_panic(
+            seed in any::<Index>(),
+            edits in prop::collection::vec(
+                (any::<bool>(), prop::collection::vec(any::<Index>(), 0..8), arb_tree_edit()),
+                1..4,
+            ),
+            pretty in any::<bool>(),
+        ) {
+            let (_, doc) = seed.get(seeds());
+            let mut doc = doc.clone();
+            for (in_outputs, path, edit) in edits {
+                apply_tree_edit(node(edit_root(&mut doc, in_outputs), &path), edit);
+            }
+            let text = if pretty {
+                serde_json::to_string_pretty(&doc).unwrap()
+            } else {
+                serde_json::to_string(&doc).unwrap()
+            };
+            exercise(&text);
+        }
+
+        #[test]
+        fn valid_documents_parse_to_their_outputs(
+            plain in prop::collection::btree_map("[a-r][a-zA-Z0-9_]{0,8}", arb_plain_json(), 0..6),
+            secrets in prop::collection::btree_map("s[a-zA-Z0-9_]{0,8}", arb_plain_json(), 0..4),
+            form in 0..5usize,
+            pretty in any::<bool>(),
+        ) {
+            let mut outputs = serde_json::Map::new();
+            let mut sealed = BTreeMap::new();
+            let mut open = BTreeMap::new();
+            // Expected values come from the same JSON text the document holds.
+            let reparse = |j: &Json| serde_json::from_str::<Json>(&j.to_string()).unwrap();
+            for (k, v) in &plain {
+                let v = reparse(v);
+                sealed.insert(k.clone(), Value::from_plain(&v));
+                open.insert(k.clone(), Value::from_plain(&v));
+                outputs.insert(k.clone(), v);
+            }
+            for (i, (k, v)) in secrets.iter().enumerate() {
+                let v = reparse(v);
+                let stored = if i % 2 == 0 {
+                    json!({SIG_KEY: SIG_SECRET, "ciphertext": b64(&v.to_string())})
+                } else {
+                    json!({SIG_KEY: SIG_SECRET, "plaintext": v.to_string()})
+                };
+                let inner = if i % 2 == 0 { Value::Sealed } else { Value::from_plain(&v) };
+                sealed.insert(k.clone(), Value::Secret(Box::new(inner)));
+                open.insert(k.clone(), Value::Secret(Box::new(Value::from_plain(&v))));
+                outputs.insert(k.clone(), stored);
+            }
+            let latest = json!({
+                "manifest": {"time": "2026-01-02T03:04:05Z"},
+                "secrets_providers": {"type": "b64", "state": {}},
+                "resources": [
+                    {
+                        "urn": "urn:pulumi:dev::p::pulumi:providers:aws::default",
+                        "type": "pulumi:providers:aws",
+                    },
+                    {
+                        "urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
+                        "type": "pulumi:pulumi:Stack",
+                        "outputs": outputs,
+                    },
+                ],
+            });
+            let stack = "organization/p/dev";
+            let doc = match form {
+                0 => json!({"version": 3, "deployment": latest}),
+                1 => json!({"version": 3, "checkpoint": {"stack": stack, "latest": latest}}),
+                2 => json!({"version": 4, "features": ["refreshBeforeUpdate"],
+                            "checkpoint": {"stack": stack, "latest": latest}}),
+                3 => json!({"version": 1, "checkpoint": {"stack": stack, "latest": latest}}),
+                _ => json!({"stack": stack, "latest": latest}),
+            };
+            let text = if pretty {
+                serde_json::to_string_pretty(&doc).unwrap()
+            } else {
+                serde_json::to_string(&doc).unwrap()
+            };
+            let dep = parse(&text).unwrap();
+            prop_assert_eq!(dep.resource_count, 2);
+            prop_assert_eq!(dep.secrets.clone(), Some(SecretsProvider::Base64));
+            prop_assert_eq!(dep.time.as_deref(), Some("2026-01-02T03:04:05Z"));
+            prop_assert_eq!(dep.stack.is_some(), form != 0);
+            prop_assert_eq!(dep.outputs_have_ciphertext(), !secrets.is_empty());
+            prop_assert_eq!(dep.outputs(&KeepSealed).unwrap(), sealed);
+            prop_assert_eq!(dep.outputs(&Base64Unseal).unwrap(), open);
+        }
     }
 }

@@ -9,9 +9,9 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
 /// PBKDF2 iterations pulumi uses (`config.NewSymmetricCrypterFromPassphrase`).
 const KDF_ROUNDS: u32 = 1_000_000;
@@ -304,7 +304,11 @@ impl Crypter {
         let key = UnboundKey::new(&AES_256_GCM, &self.key).map_err(|_| PassphraseError::Decrypt)?;
         let mut buf = value.sealed.clone();
         let plain = LessSafeKey::new(key)
-            .open_in_place(Nonce::assume_unique_for_key(value.nonce), Aad::empty(), &mut buf)
+            .open_in_place(
+                Nonce::assume_unique_for_key(value.nonce),
+                Aad::empty(),
+                &mut buf,
+            )
             .map_err(|_| PassphraseError::Decrypt)?;
         Ok(plain.to_vec())
     }
@@ -572,5 +576,180 @@ pub(crate) mod tests {
                 .to_string()
                 .starts_with("passphrase must be set with")
         );
+    }
+}
+
+/// Fuzzing the secret-envelope parsers (issue 3, acceptance 3): [`SaltString::parse`] and
+/// [`Ciphertext::parse`] take any text without a panic and read every well-formed value back
+/// exactly; AES-GCM values sealed under a known key (no KDF) decrypt, and any tampering fails
+/// cleanly, also inside state secret envelopes.
+#[cfg(test)]
+mod proptests {
+    use base64::Engine as _;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+    use serde_json::{Value as Json, json};
+
+    use super::*;
+    use crate::value::proptests::{arb_plain_json, config};
+    use crate::value::{SIG_KEY, SIG_SECRET, Value};
+
+    const SALT: &str = "v1:ThS5UPxP9qc=:v1:UZYAXF+ylaJ0rGhv:9OTvBnOEDFgxs7btjzSu+LZ470vLpg==";
+    const SECRET: &str = "v1:T1ftqhY0hqr+EJK6:+jvd5PMecFx80tcavzuZY4tLatgIfoe/xR72GA==";
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// `v1:<nonce>:<ciphertext‖tag>` of `plaintext` under `key`, as pulumi writes it.
+    fn seal(key: &[u8; KEY_BYTES], nonce: &[u8; NONCE_BYTES], plaintext: &[u8]) -> String {
+        use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
+        let mut sealed = plaintext.to_vec();
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(*nonce),
+            Aad::empty(),
+            &mut sealed,
+        )
+        .unwrap();
+        format!("v1:{}:{}", b64(nonce), b64(&sealed))
+    }
+
+    /// Text shaped like the values: `v`-versions, base64 alphabet, padding, colons.
+    fn shaped_text() -> impl Strategy<Value = String> {
+        "(v1|v2|V1|)(:[A-Za-z0-9+/=_-]{0,30}){0,6}:?"
+    }
+
+    /// A byte edit of a valid value: replace, delete or insert one byte.
+    fn edit(text: &str, at: Index, op: u8, byte: u8) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        let i = at.index(bytes.len());
+        match op % 3 {
+            0 => bytes[i] = byte,
+            1 => {
+                bytes.remove(i);
+            }
+            _ => bytes.insert(i, byte),
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn parsers_never_panic_on_any_text(text in any::<String>()) {
+            let _ = SaltString::parse(&text);
+            let _ = Ciphertext::parse(&text);
+        }
+
+        #[test]
+        fn parsers_never_panic_on_shaped_text(text in shaped_text()) {
+            let salt = SaltString::parse(&text);
+            let ct = Ciphertext::parse(&text);
+            let salt_ok = matches!(salt, Ok(_) | Err(PassphraseError::BadSalt(_)));
+            prop_assert!(salt_ok, "{salt:?}");
+            let ct_ok = matches!(ct, Ok(_) | Err(PassphraseError::BadCiphertext(_)));
+            prop_assert!(ct_ok, "{ct:?}");
+        }
+
+        #[test]
+        fn edited_test_vectors_never_panic(
+            which in any::<bool>(),
+            edits in prop::collection::vec((any::<Index>(), any::<u8>(), any::<u8>()), 1..5),
+        ) {
+            let mut text = (if which { SALT } else { SECRET }).to_owned();
+            for (at, op, byte) in edits {
+                if !text.is_empty() {
+                    text = edit(&text, at, op, byte);
+                }
+            }
+            let _ = SaltString::parse(&text);
+            if let Ok(ct) = Ciphertext::parse(&text) {
+                prop_assert_eq!(ct.nonce.len(), NONCE_BYTES);
+                prop_assert!(ct.sealed.len() >= TAG_BYTES);
+            }
+        }
+
+        #[test]
+        fn well_formed_ciphertexts_parse_exactly(
+            nonce in any::<[u8; NONCE_BYTES]>(),
+            sealed in prop::collection::vec(any::<u8>(), TAG_BYTES..200),
+        ) {
+            let text = format!("v1:{}:{}", b64(&nonce), b64(&sealed));
+            prop_assert_eq!(Ciphertext::parse(&text).unwrap(), Ciphertext { nonce, sealed });
+        }
+
+        #[test]
+        fn wrong_sizes_are_rejected(
+            nonce in prop::collection::vec(any::<u8>(), 0..40),
+            sealed in prop::collection::vec(any::<u8>(), 0..40),
+        ) {
+            prop_assume!(nonce.len() != NONCE_BYTES || sealed.len() < TAG_BYTES);
+            let text = format!("v1:{}:{}", b64(&nonce), b64(&sealed));
+            let parsed = Ciphertext::parse(&text);
+            prop_assert!(matches!(parsed, Err(PassphraseError::BadCiphertext(_))), "{parsed:?}");
+        }
+
+        #[test]
+        fn well_formed_salt_strings_parse_exactly(
+            salt in prop::collection::vec(any::<u8>(), 0..32),
+            nonce in any::<[u8; NONCE_BYTES]>(),
+            sealed in prop::collection::vec(any::<u8>(), TAG_BYTES..64),
+        ) {
+            let text = format!("v1:{}:v1:{}:{}", b64(&salt), b64(&nonce), b64(&sealed));
+            let parsed = SaltString::parse(&text).unwrap();
+            let want = SaltString { salt, check: Ciphertext { nonce, sealed } };
+            prop_assert_eq!(parsed, want);
+        }
+
+        #[test]
+        fn sealed_values_decrypt_and_tampering_fails(
+            key in any::<[u8; KEY_BYTES]>(),
+            nonce in any::<[u8; NONCE_BYTES]>(),
+            plaintext in prop::collection::vec(any::<u8>(), 0..100),
+            flip in any::<Index>(),
+            bit in 0u8..8,
+        ) {
+            let crypter = Crypter { key };
+            let text = seal(&key, &nonce, &plaintext);
+            prop_assert_eq!(crypter.decrypt(&text).unwrap(), plaintext.clone());
+            let mut ct = Ciphertext::parse(&text).unwrap();
+            let i = flip.index(ct.sealed.len());
+            ct.sealed[i] ^= 1 << bit;
+            let tampered = format!("v1:{}:{}", b64(&ct.nonce), b64(&ct.sealed));
+            prop_assert!(matches!(crypter.decrypt(&tampered), Err(PassphraseError::Decrypt)));
+            let mut other = key;
+            other[0] ^= 1;
+            let wrong_key = Crypter { key: other }.decrypt(&text);
+            prop_assert!(matches!(wrong_key, Err(PassphraseError::Decrypt)));
+        }
+
+        #[test]
+        fn state_secrets_decrypt_through_envelopes(
+            value in arb_plain_json(),
+            nonce in any::<[u8; NONCE_BYTES]>(),
+            junk in prop::collection::vec(any::<u8>(), 0..40),
+            noise in shaped_text(),
+        ) {
+            let key = [7u8; KEY_BYTES];
+            let crypter = Crypter { key };
+            let envelope = |ct: String| json!({"a": [{SIG_KEY: SIG_SECRET, "ciphertext": ct}]});
+            // A well-formed secret decrypts to its value.
+            let text = value.to_string();
+            let stored = envelope(seal(&key, &nonce, text.as_bytes()));
+            let v = Value::from_state(&stored, &crypter, "o").unwrap();
+            let want = Value::from_plain(&serde_json::from_str::<Json>(&text).unwrap());
+            let Value::Object(map) = v else { panic!("{v:?}") };
+            prop_assert_eq!(&map["a"], &Value::Array(vec![Value::Secret(Box::new(want))]));
+            // Plaintext that is not JSON, or not UTF-8, and noise instead of a ciphertext, are
+            // errors that name the place and never show the plaintext.
+            for ct in [seal(&key, &nonce, &junk), noise.clone()] {
+                match Value::from_state(&envelope(ct), &crypter, "o") {
+                    Ok(_) => prop_assert!(serde_json::from_slice::<Json>(&junk).is_ok()),
+                    Err(e) => prop_assert_eq!(e.path, "o.a[0]"),
+                }
+            }
+        }
     }
 }
