@@ -149,7 +149,7 @@ pub(super) fn validate(
             return Err(err("`contains` applies to `http` checks only".into()));
         }
         for text in probe.templates() {
-            for var in undefined_variables(text, mapped) {
+            if let Some(var) = undefined_variables(text, mapped).into_iter().next() {
                 return Err(err(format!(
                     "uses `env.{var}`, which the mapping does not define (mapped: {})",
                     mapped.join(", ")

@@ -4,10 +4,14 @@
 //! Every invocation gets `--non-interactive --color never -C <project>`, an explicit `--stack`,
 //! `PULUMI_SKIP_UPDATE_CHECK=true`, and an environment scrubbed of variables that silently
 //! change pulumi's behaviour. Failures become [`PulumiError`]s that show the command line,
-//! the exit status and pulumi's `error:` lines, classified.
+//! the exit status and pulumi's `error:` lines, classified. Read verbs run captured
+//! (`process.rs`); the deploy verbs `up`/`preview` (`up.rs`) run streamed (`stream.rs`), with
+//! the same environment, process-group kill at the deadline and error classification.
 
 mod error;
 mod process;
+mod stream;
+mod up;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -15,6 +19,8 @@ use std::time::Duration;
 
 pub(crate) use error::PulumiError;
 pub(crate) use process::Running;
+pub(crate) use stream::{Interrupts, StreamEvent};
+pub(crate) use up::{UP_TIMEOUT, redirecting_arg};
 
 /// Default bound for read verbs (`stack export`, `config`), overridden by `STACKWIRE_PULUMI_TIMEOUT`.
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(120);
@@ -107,20 +113,34 @@ impl Pulumi {
             .stdin_null()
             .stdout_capture()
             .stderr_capture()
-            .unchecked()
-            .env("PULUMI_SKIP_UPDATE_CHECK", "true")
-            .env("NO_COLOR", "1");
+            .unchecked();
+        for (name, value) in self.environment(invocation) {
+            expr = match value {
+                Some(value) => expr.env(name, value),
+                None => expr.env_remove(name),
+            };
+        }
+        process::start(&expr, self.display(invocation), self.timeout)
+    }
+
+    /// How the child's environment differs from stackwire's: `Some` sets, `None` removes.
+    /// Shared by the captured ([`Pulumi::start`]) and the streaming runner.
+    fn environment(&self, invocation: &Invocation) -> Vec<(String, Option<OsString>)> {
+        let mut changes: Vec<(String, Option<OsString>)> = vec![
+            ("PULUMI_SKIP_UPDATE_CHECK".into(), Some("true".into())),
+            ("NO_COLOR".into(), Some("1".into())),
+        ];
         for (name, _) in std::env::vars_os() {
             let Some(name) = name.to_str() else { continue };
             let passphrase = PASSPHRASE_VARS.contains(&name) && !invocation.needs_secrets;
             if passphrase || SCRUBBED.contains(&name) || name.starts_with(SCRUBBED_PREFIX) {
-                expr = expr.env_remove(name);
+                changes.push((name.to_owned(), None));
             }
         }
         if let Some(url) = &self.backend {
-            expr = expr.env("PULUMI_BACKEND_URL", url);
+            changes.push(("PULUMI_BACKEND_URL".into(), Some(url.into())));
         }
-        process::start(&expr, self.display(invocation), self.timeout)
+        changes
     }
 
     /// The command line as the user could paste it (no secrets are ever in argv).

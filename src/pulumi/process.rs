@@ -41,7 +41,7 @@ impl Running {
             Ok(Some(output)) => output,
             Ok(None) => {
                 for pid in self.handle.pids() {
-                    if let Some(pid) = rustix::process::Pid::from_raw(pid.cast_signed()) {
+                    if let Some(pid) = rustix::process::Pid::from_raw(i32::try_from(pid).unwrap_or(0)) {
                         let _ =
                             rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
                     }

@@ -158,7 +158,7 @@ fn env_formats() {
     );
     let out = std::process::Command::new("bash")
         .arg("-c")
-        .arg(format!("eval \"$1\"; printf %s \"$DATABASE_URL\""))
+        .arg("eval \"$1\"; printf %s \"$DATABASE_URL\"")
         .arg("bash")
         .arg(&shell.stdout)
         .output()

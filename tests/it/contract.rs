@@ -10,7 +10,7 @@ use crate::support::{Repo, real_pulumi};
 const PASSPHRASE: &str = "correct horse battery staple";
 
 /// A repository with a passphrase-encrypted DIY backend holding stack `app/dev`.
-pub fn stack_repo() -> Repo {
+pub(crate) fn stack_repo() -> Repo {
     let mut repo = Repo::new();
     if !real_pulumi() {
         repo.with_standin();

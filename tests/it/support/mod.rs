@@ -11,35 +11,35 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 
 /// The signature key and secret signature of pulumi's secret envelopes.
-pub const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
-pub const SIG_SECRET: &str = "1b47061264138c4ac30d75fd1eb44270";
+pub(crate) const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
+pub(crate) const SIG_SECRET: &str = "1b47061264138c4ac30d75fd1eb44270";
 
 /// The project root.
-pub fn manifest_dir() -> PathBuf {
+pub(crate) fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The stand-in pulumi script.
-pub fn standin() -> PathBuf {
+pub(crate) fn standin() -> PathBuf {
     manifest_dir().join("tests/pulumi-stand-in/pulumi")
 }
 
 /// The pulumi to run the contract suite against: a real one when `STACKWIRE_REAL_PULUMI=1`.
-pub fn real_pulumi() -> bool {
+pub(crate) fn real_pulumi() -> bool {
     std::env::var_os("STACKWIRE_REAL_PULUMI").is_some_and(|v| v == "1")
 }
 
 /// A finished stackwire run.
 #[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
     #[track_caller]
-    pub fn ok(self) -> Self {
+    pub(crate) fn ok(self) -> Self {
         assert_eq!(
             self.code, 0,
             "expected success\nstdout:\n{}\nstderr:\n{}",
@@ -49,7 +49,7 @@ impl Run {
     }
 
     #[track_caller]
-    pub fn code(self, code: i32) -> Self {
+    pub(crate) fn code(self, code: i32) -> Self {
         assert_eq!(
             self.code, code,
             "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
@@ -58,20 +58,20 @@ impl Run {
         self
     }
 
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
 /// A temporary repository root with `stacks/`, and the environment its children get.
-pub struct Repo {
-    pub dir: tempfile::TempDir,
-    pub env: BTreeMap<String, OsString>,
+pub(crate) struct Repo {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) env: BTreeMap<String, OsString>,
 }
 
 impl Repo {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
@@ -85,30 +85,30 @@ impl Repo {
         Self { dir, env }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Write `content` to `rel` under the repository, creating folders.
-    pub fn write(&self, rel: &str, content: &str) -> PathBuf {
+    pub(crate) fn write(&self, rel: &str, content: &str) -> PathBuf {
         let path = self.path().join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, content).unwrap();
         path
     }
 
-    pub fn read(&self, rel: &str) -> String {
+    pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
     }
 
     /// Set a variable for the children.
-    pub fn set(&mut self, name: &str, value: impl Into<OsString>) -> &mut Self {
+    pub(crate) fn set(&mut self, name: &str, value: impl Into<OsString>) -> &mut Self {
         self.env.insert(name.to_owned(), value.into());
         self
     }
 
     /// Put the stand-in pulumi first on the children's PATH as `pulumi`.
-    pub fn with_standin(&mut self) -> &mut Self {
+    pub(crate) fn with_standin(&mut self) -> &mut Self {
         let bin = self.path().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         let link = bin.join("pulumi");
@@ -123,14 +123,14 @@ impl Repo {
     }
 
     /// A log file the stand-in appends its invocations to.
-    pub fn standin_log(&mut self) -> PathBuf {
+    pub(crate) fn standin_log(&mut self) -> PathBuf {
         let log = self.path().join("standin.log");
         self.set("STANDIN_LOG", log.clone());
         log
     }
 
     /// The stand-in invocations logged so far (argv of each).
-    pub fn invocations(&self) -> Vec<Vec<String>> {
+    pub(crate) fn invocations(&self) -> Vec<Vec<String>> {
         let Ok(text) = std::fs::read_to_string(self.path().join("standin.log")) else {
             return Vec::new();
         };
@@ -148,11 +148,11 @@ impl Repo {
     }
 
     /// Run stackwire with `args` in the repository root.
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         self.run_with_stdin(args, None)
     }
 
-    pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
+    pub(crate) fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackwire"));
         cmd.args(args)
             .current_dir(self.path())
@@ -183,7 +183,7 @@ impl Repo {
     }
 
     /// Build a DIY backend (and project files) with the stand-in's `mkstate.py`.
-    pub fn mkstate(&self, spec: &Value, out: &str) -> PathBuf {
+    pub(crate) fn mkstate(&self, spec: &Value, out: &str) -> PathBuf {
         let dir = self.path().join(out);
         let spec_file = self
             .path()
@@ -201,12 +201,12 @@ impl Repo {
 }
 
 /// A secret envelope with its plaintext (as `stack export --show-secrets` writes it).
-pub fn secret(value: Value) -> Value {
+pub(crate) fn secret(value: Value) -> Value {
     json!({SIG_KEY: SIG_SECRET, "plaintext": value.to_string()})
 }
 
 /// A `pulumi stack export`-shaped document whose Stack resource has `outputs`.
-pub fn export_doc(outputs: Value) -> Value {
+pub(crate) fn export_doc(outputs: Value) -> Value {
     json!({
         "version": 3,
         "deployment": {
