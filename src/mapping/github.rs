@@ -70,15 +70,6 @@ impl GithubTarget {
         }
     }
 
-    /// The `owner/repo` this target writes to, when it is repository-scoped.
-    pub(crate) fn repository(&self) -> Option<String> {
-        match &self.scope {
-            Scope::Repo { owner, repo } | Scope::Environment { owner, repo, .. } => {
-                Some(format!("{owner}/{repo}"))
-            }
-            Scope::Org { .. } => None,
-        }
-    }
 }
 
 /// `github:` as written: one block or a list.
