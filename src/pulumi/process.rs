@@ -37,11 +37,13 @@ pub(super) fn start(
 impl Running {
     /// Wait for the process; its stdout on success, else a classified error.
     pub(crate) fn finish(self) -> Result<String, PulumiError> {
-        let output = match self.handle.wait_deadline(self.deadline) {
-            Ok(Some(output)) => output,
+        match self.handle.wait_deadline(self.deadline) {
+            Ok(Some(_)) => {}
             Ok(None) => {
                 for pid in self.handle.pids() {
-                    if let Some(pid) = rustix::process::Pid::from_raw(i32::try_from(pid).unwrap_or(0)) {
+                    if let Some(pid) =
+                        rustix::process::Pid::from_raw(i32::try_from(pid).unwrap_or(0))
+                    {
                         let _ =
                             rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
                     }
@@ -53,12 +55,17 @@ impl Running {
                 });
             }
             Err(e) => return Err(PulumiError::spawn(&self.command, &e)),
-        };
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        }
+        // The process has exited: take its output without copying (a 60 MB export stays one copy).
+        let output = self
+            .handle
+            .into_output()
+            .map_err(|e| PulumiError::spawn(&self.command, &e))?;
         if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
             return Err(PulumiError::exited(self.command, output.status, &stderr));
         }
-        String::from_utf8(output.stdout.clone()).map_err(|_| PulumiError {
+        String::from_utf8(output.stdout).map_err(|_| PulumiError {
             command: self.command,
             failure: Failure::Garbage("its output is not UTF-8".into()),
         })
