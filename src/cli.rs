@@ -155,7 +155,7 @@ pub(crate) struct StacksArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SyncArgs {
-    /// Print the plan and send no write request
+    /// Print the plan and send no write request (secrets are still decrypted: comparing them with the last sync needs their plaintext)
     #[arg(long)]
     pub(crate) dry_run: bool,
     /// Delete remote names that stackwire wrote earlier and that are no longer mapped

@@ -2,10 +2,15 @@
 
 mod support;
 
+mod adopt;
 mod canary;
+mod check;
 mod cli_state;
 mod contract;
+mod deploy;
 mod diy;
 mod example;
+mod health;
 mod pulumi_cli;
 mod roundtrip;
+mod sync;
