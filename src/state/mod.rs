@@ -1,12 +1,27 @@
 //! Pulumi state documents: the `pulumi stack export` envelope and the DIY checkpoint file.
 //!
-//! Parsing is lazy where it matters: a 30 MB state is scanned with borrowed raw values and only
-//! the `pulumi:pulumi:Stack` resource's outputs are turned into [`Value`]s. Secrets are resolved
-//! through an [`Unseal`]: kept sealed, base64 (`b64` provider) or passphrase-decrypted.
-//! Reading the DIY backend layout, decrypting and stack config files live in submodules.
+//! Reading is lazy where it matters: a 60 MB state is scanned, not parsed ([`scan`], in one
+//! pass). The envelope, `checkpoint` and `deployment` objects are walked member by member, and
+//! of each `resources` element only its own members are walked, to read its `type` (a substring
+//! search would not do: every child of the stack names `pulumi:pulumi:Stack` in its `parent`
+//! URN). Only the small parts stackwire uses (`version`, `stack`, `manifest`,
+//! `secrets_providers`) and `pulumi:pulumi:Stack` resources go through serde_json, and only the
+//! root Stack resource's outputs are turned into [`Value`]s. Secrets are resolved through an
+//! [`Unseal`]: kept sealed, base64 (`b64` provider) or passphrase-decrypted. Reading the DIY
+//! backend layout, decrypting and stack config files live in submodules.
+//!
+//! Validation follows from that. The levels walked (the top level, `checkpoint`, `deployment`,
+//! the `resources` array and each resource's own members) are checked as strict JSON, and the
+//! parts stackwire reads are fully parsed, their types checked. Everything else (`features`,
+//! other resources' `inputs`, `outputs`, `parent` and `delete`, `pending_operations`, …) is
+//! checked only structurally: strings closed, brackets balanced and of matching kinds. A
+//! document broken there in other ways (a bad escape or number, a missing comma, a `delete`
+//! that is not a boolean, deep in a resource stackwire does not use) is read without an error;
+//! pulumi never writes one.
 
 pub(crate) mod diy;
 pub(crate) mod passphrase;
+mod scan;
 pub(crate) mod stack_config;
 
 use std::borrow::Cow;
@@ -15,16 +30,27 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use self::scan::{Elements, Members, ScanError, Span};
 use crate::value::{ConvertError, Unseal, Value};
 
 /// Newest export/checkpoint version this reader understands.
 const MAX_VERSION: i64 = 4;
+
+/// The type of the resource whose outputs are the stack outputs.
+const STACK_TYPE: &str = "pulumi:pulumi:Stack";
 
 /// Why a state document could not be read.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum StateError {
     #[error("not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// Broken JSON (truncated, unbalanced, …), or a field stackwire reads of the wrong type.
+    #[error("not valid JSON: {what} at line {line} column {column}")]
+    Malformed {
+        what: String,
+        line: usize,
+        column: usize,
+    },
     #[error(
         "not a Pulumi state: expected a `pulumi stack export` document ({{\"version\", \"deployment\"}}) or a DIY checkpoint ({{\"version\", \"checkpoint\"}})"
     )]
@@ -37,6 +63,61 @@ pub(crate) enum StateError {
     BadVersion(i64),
     #[error("secret in {0}")]
     Secret(#[from] ConvertError),
+}
+
+impl StateError {
+    /// A [`StateError::Malformed`] at byte `offset` of `text`.
+    fn at(text: &str, offset: usize, what: impl Into<String>) -> Self {
+        let offset = offset.min(text.len());
+        let before = &text.as_bytes()[..offset];
+        let line_start = before
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1);
+        StateError::Malformed {
+            what: what.into(),
+            line: before.iter().filter(|&&c| c == b'\n').count() + 1,
+            column: offset - line_start + 1,
+        }
+    }
+
+    fn scan(text: &str, e: ScanError) -> Self {
+        Self::at(text, e.offset, e.what)
+    }
+
+    /// A serde_json error from parsing `span` alone, placed in the whole `text`.
+    fn serde(text: &str, span: Span, e: &serde_json::Error) -> Self {
+        let part = span.of(text);
+        // serde counts lines from 1 (0: no position) and columns from 1.
+        let offset = match e.line().checked_sub(2) {
+            None if e.line() == 0 => 0,
+            None => e.column().saturating_sub(1),
+            Some(newlines) => {
+                let line_start = part
+                    .bytes()
+                    .enumerate()
+                    .filter(|&(_, c)| c == b'\n')
+                    .nth(newlines)
+                    .map_or(part.len(), |(i, _)| i + 1);
+                line_start + e.column().saturating_sub(1)
+            }
+        };
+        Self::at(
+            text,
+            span.start + offset.min(part.len()),
+            scan::serde_message(e),
+        )
+    }
+
+    /// `field` (at `span`) is not the `expected` kind of value.
+    fn wrong_type(text: &str, span: Span, field: &str, expected: &str) -> Self {
+        let found = scan::kind(text.as_bytes().get(span.start).copied().unwrap_or(b' '));
+        Self::at(
+            text,
+            span.start,
+            format!("`{field}` is {found}, expected {expected}"),
+        )
+    }
 }
 
 /// The secrets provider recorded in a deployment.
@@ -79,39 +160,6 @@ struct RawResource<'a> {
 }
 
 #[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(default)]
-    version: Option<i64>,
-    #[serde(default, borrow)]
-    deployment: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    checkpoint: Option<Checkpoint<'a>>,
-    // Checkpoint version 0 has no wrapper: `{"stack", "latest"}`.
-    #[serde(default)]
-    stack: Option<String>,
-    #[serde(default, borrow)]
-    latest: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Checkpoint<'a> {
-    #[serde(default)]
-    stack: Option<String>,
-    #[serde(default, borrow)]
-    latest: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct DeploymentBody<'a> {
-    #[serde(default)]
-    manifest: Option<Manifest>,
-    #[serde(default)]
-    secrets_providers: Option<ProviderDoc>,
-    #[serde(default, borrow)]
-    resources: Vec<RawResource<'a>>,
-}
-
-#[derive(Deserialize)]
 struct Manifest {
     #[serde(default)]
     time: Option<String>,
@@ -125,14 +173,306 @@ struct ProviderDoc {
     state: Option<serde_json::Value>,
 }
 
+/// Parse a small part of the document (at `span`) with serde_json.
+fn parse_span<'a, T: Deserialize<'a>>(text: &'a str, span: Span) -> Result<T, StateError> {
+    serde_json::from_str(span.of(text)).map_err(|e| StateError::serde(text, span, &e))
+}
+
+/// The value starting at `start`, skipped: its span.
+fn skip(text: &str, start: usize) -> Result<Span, StateError> {
+    let end = scan::value_end(text.as_bytes(), start).map_err(|e| StateError::scan(text, e))?;
+    Ok(Span { start, end })
+}
+
+fn duplicate(text: &str, at: usize, key: &str) -> StateError {
+    StateError::at(text, at, format!("duplicate field `{key}`"))
+}
+
+/// What a deployment object (`deployment`, `latest`) holds that stackwire reads.
+struct Body<'a> {
+    time: Option<String>,
+    secrets: Option<SecretsProvider>,
+    resource_count: usize,
+    stack_outputs: Option<&'a RawValue>,
+}
+
+/// What part of a document holds, or why it cannot be read. Broken JSON stops the walk at once;
+/// this is for the content, reported only once the document is known to be one stackwire reads
+/// (a newer version may hold anything there).
+type Content<T> = Result<T, StateError>;
+
+/// Keep the first content error.
+fn keep(first: &mut Option<StateError>, e: StateError) {
+    first.get_or_insert(e);
+}
+
+/// Walk the deployment object (or `null`) at `start`, named `name`: the offset past it, and what
+/// it holds (`None` for `null`).
+fn walk_body<'a>(
+    text: &'a str,
+    start: usize,
+    name: &str,
+) -> Result<(usize, Option<Content<Body<'a>>>), StateError> {
+    if text.as_bytes().get(start) != Some(&b'{') {
+        let span = skip(text, start)?;
+        let body = (span.of(text) != "null")
+            .then(|| Err(StateError::wrong_type(text, span, name, "an object")));
+        return Ok((span.end, body));
+    }
+    let mut body = Body {
+        time: None,
+        secrets: None,
+        resource_count: 0,
+        stack_outputs: None,
+    };
+    let mut first_error = None;
+    let mut seen = [false; 3];
+    let mut walk = Members::new(text, start);
+    while let Some((key, at)) = walk.next_member().map_err(|e| StateError::scan(text, e))? {
+        let Some(i) = ["manifest", "secrets_providers", "resources"]
+            .iter()
+            .position(|name| *name == key)
+        else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[i], true) {
+            keep(&mut first_error, duplicate(text, at, &key));
+            continue;
+        }
+        if i == 2 {
+            let (end, resources) = scan_resources(text, at)?;
+            walk.resume(end);
+            match resources {
+                Ok(r) => (body.resource_count, body.stack_outputs) = (r.count, r.stack_outputs),
+                Err(e) => keep(&mut first_error, e),
+            }
+            continue;
+        }
+        let span = skip(text, at)?;
+        walk.resume(span.end);
+        let read = if i == 0 {
+            parse_span::<Option<Manifest>>(text, span).map(|m| {
+                body.time = m
+                    .and_then(|m| m.time)
+                    .filter(|t| !t.starts_with("0001-01-01"));
+            })
+        } else {
+            parse_span::<Option<ProviderDoc>>(text, span).map(|p| {
+                body.secrets = p.map(|p| provider(&p));
+            })
+        };
+        if let Err(e) = read {
+            keep(&mut first_error, e);
+        }
+    }
+    let content = match first_error {
+        Some(e) => Err(e),
+        None => Ok(body),
+    };
+    Ok((walk.end(), Some(content)))
+}
+
+/// What stackwire reads from the `resources` array.
+struct Resources<'a> {
+    count: usize,
+    /// `outputs` of the root `pulumi:pulumi:Stack` resource.
+    stack_outputs: Option<&'a RawValue>,
+}
+
+/// Walk the `resources` array at `start`: the offset past it, and the number of resources and
+/// the root Stack resource's outputs.
+///
+/// Each element is walked member by member (that finds its end); only elements whose `type` is
+/// `pulumi:pulumi:Stack`, or not a plain string, are parsed, as [`RawResource`]s.
+fn scan_resources(text: &str, start: usize) -> Result<(usize, Content<Resources<'_>>), StateError> {
+    let bytes = text.as_bytes();
+    if bytes.get(start) != Some(&b'[') {
+        let span = skip(text, start)?;
+        let wrong = StateError::wrong_type(text, span, "resources", "an array");
+        return Ok((span.end, Err(wrong)));
+    }
+    let mut count = 0;
+    let mut first_error = None;
+    // The first root Stack resource, once found: its outputs.
+    let mut root: Option<Option<&RawValue>> = None;
+    let mut elements = Elements::new(bytes, start);
+    while let Some(start) = elements
+        .next_start()
+        .map_err(|e| StateError::scan(text, e))?
+    {
+        count += 1;
+        if bytes.get(start) != Some(&b'{') {
+            let span = skip(text, start)?;
+            elements.resume(span.end);
+            let wrong = StateError::wrong_type(text, span, "resources[]", "an object");
+            keep(&mut first_error, wrong);
+            continue;
+        }
+        let mut ty = None;
+        let mut types = 0;
+        let mut walk = Members::new(text, start);
+        for member in &mut walk {
+            let (key, value) = member.map_err(|e| StateError::scan(text, e))?;
+            if key == "type" {
+                ty = Some(value);
+                types += 1;
+            }
+        }
+        let element = Span {
+            start,
+            end: walk.end(),
+        };
+        elements.resume(element.end);
+        // A plain string names the type as it is; anything else (missing, escaped, not a
+        // string, given twice) is left to serde, to decode or to report.
+        let plain = ty
+            .filter(|_| types == 1)
+            .map(|s| s.of(text))
+            .filter(|t| t.len() >= 2 && t.starts_with('"') && !t.contains('\\'));
+        if plain.is_some_and(|t| &t[1..t.len() - 1] != STACK_TYPE) {
+            continue;
+        }
+        match parse_span::<RawResource<'_>>(text, element) {
+            Ok(r) if r.ty == STACK_TYPE && r.parent.is_none() && !r.delete => {
+                root.get_or_insert(r.outputs);
+            }
+            Ok(_) => {}
+            Err(e) => keep(&mut first_error, e),
+        }
+    }
+    let content = match first_error {
+        Some(e) => Err(e),
+        None => Ok(Resources {
+            count,
+            stack_outputs: root.flatten(),
+        }),
+    };
+    Ok((elements.end(), content))
+}
+
+/// What the top level's `checkpoint` object holds.
+struct CheckpointDoc<'a> {
+    stack: Option<String>,
+    latest: Option<Content<Body<'a>>>,
+}
+
+/// Walk the `checkpoint` object at `start`: the offset past it, and its `stack` and `latest`
+/// (`None` for `null`).
+fn walk_checkpoint<'a>(
+    text: &'a str,
+    start: usize,
+) -> Result<(usize, Option<CheckpointDoc<'a>>), StateError> {
+    if text.as_bytes().get(start) != Some(&b'{') {
+        let span = skip(text, start)?;
+        if span.of(text) == "null" {
+            return Ok((span.end, None));
+        }
+        return Err(StateError::wrong_type(
+            text,
+            span,
+            "checkpoint",
+            "an object",
+        ));
+    }
+    let mut doc = CheckpointDoc {
+        stack: None,
+        latest: None,
+    };
+    let mut seen = [false; 2];
+    let mut walk = Members::new(text, start);
+    while let Some((key, at)) = walk.next_member().map_err(|e| StateError::scan(text, e))? {
+        let Some(i) = ["stack", "latest"].iter().position(|name| *name == key) else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[i], true) {
+            return Err(duplicate(text, at, &key));
+        }
+        if i == 0 {
+            let span = skip(text, at)?;
+            walk.resume(span.end);
+            doc.stack = parse_span(text, span)?;
+        } else {
+            let (end, latest) = walk_body(text, at, "latest")?;
+            walk.resume(end);
+            doc.latest = latest;
+        }
+    }
+    Ok((walk.end(), Some(doc)))
+}
+
 /// Parse an export document or a DIY checkpoint (any version 0–4).
+///
+/// One pass over the text: the envelope is walked member by member and descended into where
+/// stackwire reads (`deployment`, `checkpoint`, `latest`, their `resources`); everything else is
+/// skipped. Broken JSON is reported where it is met; what the deployment holds is reported only
+/// after the envelope's shape and version are known to be ones stackwire reads.
 pub(crate) fn parse(text: &str) -> Result<Deployment<'_>, StateError> {
-    let env: Envelope<'_> = serde_json::from_str(text)?;
-    let (version, stack, latest) = match (env.deployment, env.checkpoint) {
-        (Some(dep), None) => (env.version.unwrap_or(3), None, Some(dep)),
-        (None, Some(cp)) => (env.version.unwrap_or(0), cp.stack, cp.latest),
-        (None, None) if env.version.is_some() => (env.version.unwrap_or(0), None, None),
-        (None, None) if env.stack.is_some() || env.latest.is_some() => (0, env.stack, env.latest),
+    let bytes = text.as_bytes();
+    let start = scan::skip_ws(bytes, 0);
+    match bytes.get(start) {
+        None => return Err(StateError::at(text, start, "the document is empty")),
+        Some(b'{') => {}
+        Some(&c) => {
+            // Not an object: say what it is, if it is JSON at all.
+            skip(text, start)?;
+            let what = format!("the document is {}, expected an object", scan::kind(c));
+            return Err(StateError::at(text, start, what));
+        }
+    }
+    let mut version: Option<i64> = None;
+    let mut stack: Option<String> = None;
+    let mut deployment = None;
+    let mut checkpoint = None;
+    let mut latest = None;
+    let mut seen = [false; 5];
+    let names = ["version", "deployment", "checkpoint", "stack", "latest"];
+    let mut walk = Members::new(text, start);
+    while let Some((key, at)) = walk.next_member().map_err(|e| StateError::scan(text, e))? {
+        let Some(i) = names.iter().position(|name| *name == key) else {
+            continue;
+        };
+        if std::mem::replace(&mut seen[i], true) {
+            return Err(duplicate(text, at, &key));
+        }
+        let end = match i {
+            0 | 3 => {
+                let span = skip(text, at)?;
+                if i == 0 {
+                    version = parse_span(text, span)?;
+                } else {
+                    stack = parse_span(text, span)?;
+                }
+                span.end
+            }
+            1 => {
+                let (end, body) = walk_body(text, at, "deployment")?;
+                deployment = body;
+                end
+            }
+            2 => {
+                let (end, doc) = walk_checkpoint(text, at)?;
+                checkpoint = doc;
+                end
+            }
+            _ => {
+                let (end, body) = walk_body(text, at, "latest")?;
+                latest = body;
+                end
+            }
+        };
+        walk.resume(end);
+    }
+    let rest = scan::skip_ws(bytes, walk.end());
+    if rest < bytes.len() {
+        let what = "trailing characters after the document";
+        return Err(StateError::at(text, rest, what));
+    }
+    let (version, stack, latest) = match (deployment, checkpoint) {
+        (Some(dep), None) => (version.unwrap_or(3), None, Some(dep)),
+        (None, Some(cp)) => (version.unwrap_or(0), cp.stack, cp.latest),
+        (None, None) if version.is_some() => (version.unwrap_or(0), None, None),
+        // Checkpoint version 0 has no wrapper: `{"stack", "latest"}`.
+        (None, None) if stack.is_some() || latest.is_some() => (0, stack, latest),
         _ => return Err(StateError::UnknownShape),
     };
     if version > MAX_VERSION {
@@ -142,33 +482,19 @@ pub(crate) fn parse(text: &str) -> Result<Deployment<'_>, StateError> {
         return Err(StateError::BadVersion(version));
     }
     // `"deployment": null` is how a never-deployed stack exports.
-    let latest = latest.filter(|raw| raw.get() != "null");
-    let Some(latest) = latest else {
-        return Ok(Deployment {
-            version,
-            stack,
-            time: None,
-            secrets: None,
-            resource_count: 0,
-            stack_outputs: None,
-        });
-    };
-    let body: DeploymentBody<'_> = serde_json::from_str(latest.get())?;
-    let stack_outputs = body
-        .resources
-        .iter()
-        .find(|r| r.ty == "pulumi:pulumi:Stack" && r.parent.is_none() && !r.delete)
-        .and_then(|r| r.outputs);
+    let body = latest.transpose()?.unwrap_or(Body {
+        time: None,
+        secrets: None,
+        resource_count: 0,
+        stack_outputs: None,
+    });
     Ok(Deployment {
         version,
         stack,
-        time: body
-            .manifest
-            .and_then(|m| m.time)
-            .filter(|t| !t.starts_with("0001-01-01")),
-        secrets: body.secrets_providers.map(|p| provider(&p)),
-        resource_count: body.resources.len(),
-        stack_outputs,
+        time: body.time,
+        secrets: body.secrets,
+        resource_count: body.resource_count,
+        stack_outputs: body.stack_outputs,
     })
 }
 
@@ -297,9 +623,162 @@ mod tests {
         ));
         assert!(matches!(
             parse(r#"{"version":3,"deployment":{"resources":7}}"#),
-            Err(StateError::Json(_))
+            Err(StateError::Malformed { .. })
         ));
-        assert!(matches!(parse("[1,"), Err(StateError::Json(_))));
+        assert!(matches!(parse("[1,"), Err(StateError::Malformed { .. })));
+    }
+
+    /// The message of `parse(text)`'s error.
+    fn error(text: &str) -> String {
+        match parse(text) {
+            Ok(_) => panic!("{text}: parsed"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn broken_json_is_reported_where_it_is() {
+        for (text, message) in [
+            (
+                "",
+                "not valid JSON: the document is empty at line 1 column 1",
+            ),
+            (
+                "not json",
+                "not valid JSON: expected a JSON value at line 1 column 1",
+            ),
+            (
+                "  [1, 2]",
+                "not valid JSON: the document is an array, expected an object at line 1 column 3",
+            ),
+            (
+                "{\"version\": 3, oops",
+                "not valid JSON: expected a string (an object key) at line 1 column 16",
+            ),
+            (
+                "{\"version\": 3, \"deployment\": {\"resources\": [",
+                "not valid JSON: unexpected end of the document at line 1 column 45",
+            ),
+            (
+                "{\"version\": 3,\n \"deployment\": {\"resources\": [{\"a\": \"b",
+                "not valid JSON: unexpected end of the document inside a string at line 2 column 39",
+            ),
+            (
+                "{\"version\": 3,\n \"deployment\": {\"resources\": [{\"a\": [}]}}",
+                "not valid JSON: expected `]` or `,`, found `}` at line 2 column 38",
+            ),
+            (
+                "{\"version\": 3, \"deployment\": {\"resources\": [{},]}}",
+                "not valid JSON: trailing comma at line 1 column 48",
+            ),
+            (
+                "{\"version\": 3} {}",
+                "not valid JSON: trailing characters after the document at line 1 column 16",
+            ),
+            (
+                "{\"version\": 3, \"version\": 3}",
+                "not valid JSON: duplicate field `version` at line 1 column 27",
+            ),
+            (
+                "{\"version\": \"3\"}",
+                "not valid JSON: invalid type: string \"3\", expected i64 at line 1 column 15",
+            ),
+            (
+                "{\"version\": 3,\n \"deployment\": {\"resources\": 7}}",
+                "not valid JSON: `resources` is a number, expected an array at line 2 column 30",
+            ),
+            (
+                "{\"version\": 3, \"deployment\": {\"resources\": null}}",
+                "not valid JSON: `resources` is null, expected an array",
+            ),
+            (
+                "{\"version\": 3, \"deployment\": [1]}",
+                "not valid JSON: `deployment` is an array, expected an object",
+            ),
+            (
+                "{\"version\": 4, \"checkpoint\": {\"latest\": \"x\"}}",
+                "not valid JSON: `latest` is a string, expected an object",
+            ),
+            (
+                "{\"version\": 4, \"checkpoint\": 7}",
+                "not valid JSON: `checkpoint` is a number, expected an object",
+            ),
+            (
+                "{\"version\": 3, \"deployment\": {\"resources\": [{\"type\": 7}]}}",
+                "not valid JSON: invalid type: integer `7`, expected a string at line 1 column 54",
+            ),
+            (
+                "{\"version\": 3, \"deployment\": {\"resources\": [{\"urn\": \"u\"}]}}",
+                "not valid JSON: missing field `type` at line 1 column 56",
+            ),
+            (
+                "{\"version\": 3, \"deployment\": {\"resources\": [[\"pulumi:pulumi:Stack\"]]}}",
+                "not valid JSON: `resources[]` is an array, expected an object",
+            ),
+            (
+                "{\"version\": 3,\n \"deployment\": {\"manifest\": {\n  \"time\":\n 5}}}",
+                "not valid JSON: invalid type: integer `5`, expected a string at line 4 column 2",
+            ),
+            (
+                "{\"version\": 3, \"deployment\": {\"manifest\": {\"time\": 5}}}",
+                "not valid JSON: invalid type: integer `5`, expected a string at line 1 column 52",
+            ),
+        ] {
+            let got = error(text);
+            assert!(got.starts_with(message), "{text}:\n  {got}\n  {message}");
+        }
+    }
+
+    #[test]
+    fn content_errors_wait_for_the_version() {
+        // A newer version may hold anything in its deployment; its version is what is said.
+        for body in [
+            r#"{"resources": 7}"#,
+            r#"{"resources": [{"type": 7}], "manifest": []}"#,
+            r#"[]"#,
+        ] {
+            let text = format!(r#"{{"deployment": {body}, "version": 9}}"#);
+            assert!(matches!(parse(&text), Err(StateError::TooNew(9))), "{text}");
+        }
+        // Broken JSON is broken whatever the version.
+        assert!(matches!(
+            parse(r#"{"version": 9, "deployment": {"resources": [}}"#),
+            Err(StateError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn only_the_stack_resource_is_parsed() {
+        // Other resources are checked for balanced strings and brackets only.
+        let text = r#"{"version": 3, "deployment": {"resources": [
+            {"type": "aws:s3:Bucket", "inputs": {"a": 01, "b": tru, "c" 1}, "delete": "x"},
+            {"type": "pulumi:pulumi:Stack", "delete": true, "outputs": {"ip": "old"}},
+            {"type": "pulumi:pulumi:Stack", "parent": "urn:x", "outputs": {"ip": "child"}},
+            {"type": "pulumi:pulumi:Stack", "outputs": {"ip": "1.2.3.4"}},
+            {"type": "pulumi:pulumi:Stack", "outputs": {"ip": "later"}}
+        ]}}"#;
+        let dep = parse(text).unwrap();
+        assert_eq!(dep.resource_count, 5);
+        let outputs = dep.outputs(&KeepSealed).unwrap();
+        assert_eq!(outputs["ip"], Value::String("1.2.3.4".into()));
+        // A type spelled with escapes is still the Stack type.
+        let text = r#"{"version": 3, "deployment": {"resources": [
+            {"type": "pulumi:pulumi:St\u0061ck", "outputs": {"ip": "escaped"}}]}}"#;
+        let outputs = parse(text).unwrap().outputs(&KeepSealed).unwrap();
+        assert_eq!(outputs["ip"], Value::String("escaped".into()));
+        // Keys spelled with escapes are the keys they spell.
+        let text = r#"{"vers\u0069on": 3, "deployment": {"res\u006furces": [
+            {"type": "pulumi:pulumi:Stack", "outputs": {"ip": "k"}}]}}"#;
+        let dep = parse(text).unwrap();
+        assert_eq!(dep.resource_count, 1);
+        assert_eq!(
+            dep.outputs(&KeepSealed).unwrap()["ip"],
+            Value::String("k".into())
+        );
+        // The Stack resource is parsed in full: its outputs are valid JSON.
+        let text = r#"{"version": 3, "deployment": {"resources": [
+            {"type": "pulumi:pulumi:Stack", "outputs": {"ip": 01}}]}}"#;
+        assert!(parse(text).is_err());
     }
 }
 
@@ -377,8 +856,151 @@ mod proptests {
         })
     }
 
+    /// The serde_json reader [`parse`] replaced, which parsed the envelope and every resource:
+    /// what the scanner reads must agree with it.
+    mod reference {
+        use serde::Deserialize;
+        use serde_json::value::RawValue;
+
+        use super::super::{Manifest, ProviderDoc, RawResource, SecretsProvider, provider};
+
+        #[derive(Deserialize)]
+        struct Envelope<'a> {
+            #[serde(default)]
+            version: Option<i64>,
+            #[serde(default, borrow)]
+            deployment: Option<&'a RawValue>,
+            #[serde(default, borrow)]
+            checkpoint: Option<Checkpoint<'a>>,
+            #[serde(default)]
+            stack: Option<String>,
+            #[serde(default, borrow)]
+            latest: Option<&'a RawValue>,
+        }
+
+        #[derive(Deserialize)]
+        struct Checkpoint<'a> {
+            #[serde(default)]
+            stack: Option<String>,
+            #[serde(default, borrow)]
+            latest: Option<&'a RawValue>,
+        }
+
+        #[derive(Deserialize)]
+        struct DeploymentBody<'a> {
+            #[serde(default)]
+            manifest: Option<Manifest>,
+            #[serde(default)]
+            secrets_providers: Option<ProviderDoc>,
+            #[serde(default, borrow)]
+            resources: Vec<RawResource<'a>>,
+        }
+
+        /// What a reader made of a document.
+        #[derive(Debug, PartialEq)]
+        pub(super) enum Read {
+            Ok {
+                version: i64,
+                stack: Option<String>,
+                time: Option<String>,
+                secrets: Option<SecretsProvider>,
+                resource_count: usize,
+                outputs: Option<String>,
+            },
+            UnknownShape,
+            TooNew(i64),
+            BadVersion(i64),
+            /// Any other error.
+            Error(String),
+        }
+
+        pub(super) fn parse(text: &str) -> Read {
+            let Ok(env) = serde_json::from_str::<Envelope<'_>>(text) else {
+                return Read::Error("envelope".into());
+            };
+            let (version, stack, latest) = match (env.deployment, env.checkpoint) {
+                (Some(dep), None) => (env.version.unwrap_or(3), None, Some(dep)),
+                (None, Some(cp)) => (env.version.unwrap_or(0), cp.stack, cp.latest),
+                (None, None) if env.version.is_some() => (env.version.unwrap_or(0), None, None),
+                (None, None) if env.stack.is_some() || env.latest.is_some() => {
+                    (0, env.stack, env.latest)
+                }
+                _ => return Read::UnknownShape,
+            };
+            if version > super::super::MAX_VERSION {
+                return Read::TooNew(version);
+            }
+            if version < 0 {
+                return Read::BadVersion(version);
+            }
+            let Some(latest) = latest.filter(|raw| raw.get() != "null") else {
+                return Read::Ok {
+                    version,
+                    stack,
+                    time: None,
+                    secrets: None,
+                    resource_count: 0,
+                    outputs: None,
+                };
+            };
+            let body: DeploymentBody<'_> = match serde_json::from_str(latest.get()) {
+                Ok(body) => body,
+                Err(e) => return Read::Error(e.to_string()),
+            };
+            let outputs = body
+                .resources
+                .iter()
+                .find(|r| r.ty == "pulumi:pulumi:Stack" && r.parent.is_none() && !r.delete)
+                .and_then(|r| r.outputs);
+            Read::Ok {
+                version,
+                stack,
+                time: body
+                    .manifest
+                    .and_then(|m| m.time)
+                    .filter(|t| !t.starts_with("0001-01-01")),
+                secrets: body.secrets_providers.map(|p| provider(&p)),
+                resource_count: body.resources.len(),
+                outputs: outputs.map(|raw| raw.get().to_owned()),
+            }
+        }
+
+        /// The same for [`super::parse`].
+        pub(super) fn summary(read: Result<super::Deployment<'_>, super::StateError>) -> Read {
+            match read {
+                Ok(dep) => Read::Ok {
+                    version: dep.version,
+                    stack: dep.stack,
+                    time: dep.time,
+                    secrets: dep.secrets,
+                    resource_count: dep.resource_count,
+                    outputs: dep.stack_outputs.map(|raw| raw.get().to_owned()),
+                },
+                Err(super::StateError::UnknownShape) => Read::UnknownShape,
+                Err(super::StateError::TooNew(v)) => Read::TooNew(v),
+                Err(super::StateError::BadVersion(v)) => Read::BadVersion(v),
+                Err(e) => Read::Error(e.to_string()),
+            }
+        }
+    }
+
+    /// The scanner agrees with serde_json on every document serde_json read (what serde_json
+    /// rejected, the scanner may read: it checks the resources it skips less), except where
+    /// serde read a JSON array as a struct (its sequence form of structs).
+    fn agrees_with_serde(text: &str) {
+        use reference::Read;
+        let old = reference::parse(text);
+        let new = reference::summary(parse(text));
+        match (&old, &new) {
+            (Read::Error(_), _) => {}
+            (_, Read::Error(e)) if e.contains("is an array, expected an object") => {}
+            _ => assert_eq!(old, new, "{text}"),
+        }
+    }
+
     /// Everything stackwire does with a parsed document: no panic, whatever it holds.
     fn exercise(text: &str) {
+        agrees_with_serde(text);
         let Ok(dep) = parse(text) else { return };
         let _ = dep.describe();
         let _ = dep.outputs_have_ciphertext();
