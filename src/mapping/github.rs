@@ -69,7 +69,6 @@ impl GithubTarget {
             Scope::Org { org, .. } => format!("organization {org}"),
         }
     }
-
 }
 
 /// `github:` as written: one block or a list.
