@@ -157,18 +157,19 @@ fn mapping_file(root: &Path, stack: Option<&str>) -> Result<PathBuf, SettingsErr
 
 /// The pulumi timeout: `STACKWIRE_PULUMI_TIMEOUT` seconds, or `default`.
 pub(crate) fn pulumi_timeout(default: Duration) -> Result<Duration, SettingsError> {
-    match env("STACKWIRE_PULUMI_TIMEOUT") {
+    seconds_from_env("STACKWIRE_PULUMI_TIMEOUT", default)
+}
+
+/// A duration in seconds from the environment variable `name`, or `default` when unset.
+pub(crate) fn seconds_from_env(name: &str, default: Duration) -> Result<Duration, SettingsError> {
+    match env(name) {
         None => Ok(default),
         Some(v) => v
             .to_str()
             .and_then(|s| s.trim().parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s > 0.0)
             .map(Duration::from_secs_f64)
-            .ok_or_else(|| {
-                usage(format!(
-                    "STACKWIRE_PULUMI_TIMEOUT must be a number of seconds, not {v:?}"
-                ))
-            }),
+            .ok_or_else(|| usage(format!("{name} must be a number of seconds, not {v:?}"))),
     }
 }
 

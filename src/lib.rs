@@ -20,6 +20,7 @@ mod output;
 mod pulumi;
 mod render;
 mod resolve;
+mod shellwords;
 mod source;
 mod state;
 mod template;

@@ -84,10 +84,6 @@ impl std::fmt::Display for KubectlError {
     }
 }
 
-fn shell_quote(arg: &str) -> String {
-    super::waves::shell_quote(arg)
-}
-
 fn status_text(status: std::process::ExitStatus) -> String {
     match (
         status.code(),
@@ -147,7 +143,7 @@ impl Kubectl {
     fn display(&self, args: &[String]) -> String {
         std::iter::once(self.program.to_string_lossy().into_owned())
             .chain(args.iter().cloned())
-            .map(|a| shell_quote(&a))
+            .map(|a| crate::shellwords::quote(&a))
             .collect::<Vec<_>>()
             .join(" ")
     }

@@ -40,19 +40,6 @@ fn id_of(o: &Object) -> String {
     }
 }
 
-/// Quote for a POSIX shell when needed.
-pub(super) fn shell_quote(arg: &str) -> String {
-    if !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
-    {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
 /// Longest chain of same-tier dependencies below `c`.
 fn depth(
     c: usize,
@@ -340,8 +327,8 @@ pub(super) fn plan(
             let mut command = format!(
                 "{} import --stack {} --file {}",
                 opts.pulumi,
-                shell_quote(&opts.stack),
-                shell_quote(&path)
+                crate::shellwords::quote(&opts.stack),
+                crate::shellwords::quote(&path)
             );
             let stateful = *tier == Tier::Stateful;
             if stateful {

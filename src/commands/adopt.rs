@@ -50,19 +50,10 @@ fn relative(from: &Path, to: &Path) -> PathBuf {
 }
 
 fn env_timeout() -> anyhow::Result<Duration> {
-    match std::env::var_os("STACKWIRE_KUBECTL_TIMEOUT") {
-        None => Ok(kubectl::TIMEOUT),
-        Some(v) => v
-            .to_str()
-            .and_then(|s| s.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map(Duration::from_secs_f64)
-            .ok_or_else(|| {
-                usage(format!(
-                    "STACKWIRE_KUBECTL_TIMEOUT must be a number of seconds, not {v:?}"
-                ))
-            }),
-    }
+    Ok(crate::config::seconds_from_env(
+        "STACKWIRE_KUBECTL_TIMEOUT",
+        kubectl::TIMEOUT,
+    )?)
 }
 
 pub(super) fn run(
@@ -203,7 +194,7 @@ pub(super) fn run(
     } else {
         format!(
             "pulumi -C {}",
-            shell_word(&relative(&cwd, project).display().to_string())
+            crate::shellwords::quote(&relative(&cwd, project).display().to_string())
         )
     };
     let opts = Options {
@@ -316,18 +307,6 @@ fn remove_stale_waves(dir: &Path, count: usize, printer: Printer) {
         {
             printer.verbose(&format!("removed the stale {name}"));
         }
-    }
-}
-
-fn shell_word(arg: &str) -> String {
-    if !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
-    {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
     }
 }
 

@@ -147,20 +147,8 @@ impl Pulumi {
     pub(crate) fn display(&self, invocation: &Invocation) -> String {
         std::iter::once(self.program.as_os_str())
             .chain(invocation.args.iter().map(OsString::as_os_str))
-            .map(|a| shell_quote(&a.to_string_lossy()))
+            .map(|a| crate::shellwords::quote(&a.to_string_lossy()))
             .collect::<Vec<_>>()
             .join(" ")
-    }
-}
-
-fn shell_quote(arg: &str) -> String {
-    if !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
-    {
-        arg.to_owned()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
     }
 }
