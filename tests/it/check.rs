@@ -20,24 +20,10 @@ fn repo() -> Repo {
     repo
 }
 
-/// Copy `from` into `to`, recursively.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// A fixture copied into the repository's temporary root.
 fn fixture_copy(name: &str) -> Repo {
     let repo = repo();
-    copy_tree(&fixtures().join(name), repo.path());
+    crate::support::copy_dir(&fixtures().join(name), repo.path());
     repo
 }
 
@@ -485,12 +471,12 @@ const PUBLIC: &[(&str, &str)] = &[
 fn public_tree(name: &str) -> Repo {
     let src = fixtures().join("public").join(name);
     let repo = repo();
-    copy_tree(
+    crate::support::copy_dir(
         &src.join("workflows"),
         &repo.path().join(".github/workflows"),
     );
     if src.join("files").is_dir() {
-        copy_tree(&src.join("files"), repo.path());
+        crate::support::copy_dir(&src.join("files"), repo.path());
     }
     for path in std::fs::read_to_string(src.join("dockerfiles.txt"))
         .unwrap()

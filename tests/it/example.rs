@@ -1,7 +1,5 @@
 //! The bundled example runs with no pulumi binary on PATH: the README's first command.
 
-use std::path::Path;
-
 use crate::support::{Repo, manifest_dir};
 
 fn example() -> String {
@@ -71,7 +69,7 @@ fn example_renders_into_a_copy() {
     let mut repo = repo_without_pulumi();
     repo.set("PULUMI_CONFIG_PASSPHRASE", "lambda-labs-demo");
     let copy = repo.path().join("example");
-    copy_dir(&manifest_dir().join("examples/lambda-labs"), &copy);
+    crate::support::copy_dir(&manifest_dir().join("examples/lambda-labs"), &copy);
     let root = copy.display().to_string();
     repo.run(&["-C", &root, "render"]).ok();
     let secret = std::fs::read_to_string(copy.join("deploy/app-secret.yaml")).unwrap();
@@ -81,17 +79,4 @@ fn example_renders_into_a_copy() {
         "{secret}"
     );
     repo.run(&["-C", &root, "render", "--check"]).ok();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
