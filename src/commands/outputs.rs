@@ -53,23 +53,33 @@ pub(super) fn run(
     Ok(ExitStatus::Success)
 }
 
-/// pulumi's `Current stack outputs (N):` table.
+/// pulumi's `Current stack outputs (N):` table (`cmdutil.Table.Render`): the key column padded
+/// to its widest cell in terminal columns (`OUTPUT` included), two spaces, the value unpadded;
+/// a multi-line cell continues on the next lines under its own column.
 fn table<'a>(rows: impl Iterator<Item = (&'a str, String)>) -> String {
+    use unicode_width::UnicodeWidthStr as _;
     let rows: Vec<(&str, String)> = rows.collect();
     let mut out = format!("Current stack outputs ({}):\n", rows.len());
     if rows.is_empty() {
         out.push_str("    No output values currently in this stack\n");
         return out;
     }
-    let width = rows
+    let lines: Vec<(Vec<&str>, Vec<&str>)> = std::iter::once(("OUTPUT", "VALUE"))
+        .chain(rows.iter().map(|(k, v)| (*k, v.as_str())))
+        .map(|(k, v)| (k.split('\n').collect(), v.split('\n').collect()))
+        .collect();
+    let width = lines
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .flat_map(|(k, _)| k.iter().map(|l| l.width()))
         .max()
-        .unwrap_or(0)
-        .max("OUTPUT".len());
-    out.push_str(&format!("    {:<width$}  VALUE\n", "OUTPUT"));
-    for (k, v) in rows {
-        out.push_str(&format!("    {k:<width$}  {v}\n"));
+        .unwrap_or(0);
+    for (keys, values) in &lines {
+        for i in 0..keys.len().max(values.len()) {
+            let key = keys.get(i).copied().unwrap_or("");
+            let pad = width - key.width();
+            let value = values.get(i).copied().unwrap_or("");
+            out.push_str(&format!("    {key}{:pad$}  {value}\n", ""));
+        }
     }
     out
 }
