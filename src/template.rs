@@ -35,6 +35,13 @@ pub(crate) fn render_str(template: &str, context: &tera::Context) -> Result<Stri
     tera.render("template", context).map_err(from_tera)
 }
 
+/// Check that a template string parses, without rendering it.
+pub(crate) fn check_str(template: &str) -> Result<(), TemplateError> {
+    engine()
+        .add_raw_template("template", template)
+        .map_err(from_tera)
+}
+
 /// Convert a tera error chain into one message, picking out an undefined variable.
 pub(crate) fn from_tera(err: tera::Error) -> TemplateError {
     let mut messages = Vec::new();

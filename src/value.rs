@@ -171,7 +171,9 @@ impl Value {
     }
 
     /// Follow `path` from this value. Returns the value reached and whether a secret was
-    /// crossed on the way, or the index of the first segment that does not resolve.
+    /// crossed on the way, or the index of the first segment that does not resolve. A path
+    /// into a secret that was not decrypted reaches that [`Value::Sealed`]: whatever is inside
+    /// is secret, as `pulumi stack output` shows the whole secret as `[secret]`.
     pub(crate) fn lookup<'a>(&'a self, path: &[Segment]) -> Result<(&'a Value, bool), usize> {
         let mut current = self;
         let mut secret = false;
@@ -181,6 +183,7 @@ impl Value {
                 current = inner;
             }
             current = match (current, seg) {
+                (Self::Sealed, _) => return Ok((current, true)),
                 (Self::Object(map), Segment::Key(k)) => map.get(k).ok_or(i)?,
                 (Self::Array(items), Segment::Index(n)) => items.get(*n).ok_or(i)?,
                 _ => return Err(i),
@@ -339,6 +342,14 @@ mod tests {
         assert!(!secret);
         let (db, secret) = v.lookup(&parse_path("db").unwrap()).unwrap();
         assert!(secret, "an object holding a secret is secret");
+
+        // Not decrypted: a path into the secret reaches it, secret and without a value.
+        let sealed = json!({"whole": {SIG_KEY: SIG_SECRET, "ciphertext": "v1:x:y"}});
+        let v = Value::from_state(&sealed, &KeepSealed, "outputs").unwrap();
+        let (inside, secret) = v.lookup(&parse_path("whole.a[2].b").unwrap()).unwrap();
+        assert!(secret);
+        assert_eq!(inside, &Value::Sealed);
+        assert_eq!(inside.stringify(), None);
         assert_eq!(
             db.stringify().unwrap(),
             r#"{"host":"h","password":"hunter2"}"#

@@ -138,7 +138,6 @@ fn describe_miss(root: &Value, path: &[Segment], at: usize, kind: &str) -> Strin
                 items.len()
             )
         }
-        (Value::Sealed, _) => format!("{kind} `{want}` is inside a secret that was not decrypted"),
         (other, _) => format!(
             "{kind} `{want}` does not exist: `{here}` is {}",
             kind_of(other)
@@ -248,15 +247,36 @@ fn render_template(
             .collect(),
     );
     let (mut secret, mut sealed) = (false, false);
-    for r in template::references(template, &["outputs", "config", "env"]) {
-        let root = match r.root.as_str() {
-            "outputs" => outputs,
-            "config" => config,
-            _ => &env,
-        };
-        let (s, x) = template::reach(root, &r.path);
+    let refs = template::references(template, &["outputs", "config", "env"]);
+    let root_of = |name: &str| match name {
+        "outputs" => outputs,
+        "config" => config,
+        _ => &env,
+    };
+    for r in &refs {
+        let (s, x) = template::reach(root_of(&r.root), &r.path);
         secret |= s;
         sealed |= x;
+    }
+    if sealed {
+        // It reads a secret that was not decrypted: it is not rendered, its value is a secret.
+        // It must still parse, and what it reads outside such secrets must exist.
+        template::check_str(template).map_err(|e| format!("template error: {}", e.message))?;
+        if let Some(r) = refs
+            .iter()
+            .find(|r| root_of(&r.root).lookup(&r.path).is_err())
+        {
+            let var = match display_path(&r.path) {
+                p if p.is_empty() => r.root.clone(),
+                p if p.starts_with('[') => format!("{}{p}", r.root),
+                p => format!("{}.{p}", r.root),
+            };
+            return Err(format!(
+                "template uses `{var}`, which is not defined; {}",
+                available(&var, outputs, config, &env, entry)
+            ));
+        }
+        return Ok(Some((None, true)));
     }
     let mut context = tera::Context::new();
     context.insert("outputs", &outputs.plain_json());
@@ -270,7 +290,7 @@ fn render_template(
             ),
             None => format!("template error: {}", e.message),
         })?;
-    Ok(Some((if sealed { None } else { Some(rendered) }, secret)))
+    Ok(Some((Some(rendered), secret)))
 }
 
 /// What the template could have used instead of `var`.

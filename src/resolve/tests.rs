@@ -139,3 +139,34 @@ fn config_keys_namespaces_and_paths() {
         ]
     );
 }
+
+#[test]
+fn reading_inside_a_secret_that_was_not_decrypted_gives_a_masked_secret() {
+    // Pulumi YAML makes a whole object secret when one of its values is.
+    let sealed = json!({SIG_KEY: SIG_SECRET, "ciphertext": "v1:AAAA:BBBB"});
+    let d = data(json!({"db": sealed, "host": "h"}));
+    let m = mapping(
+        r#"env:
+  DB_HOST: db.host
+  URL: { template: "postgres://{{ outputs.db.user }}@{{ outputs.host }}/app" }
+"#,
+    );
+    let vars = resolve(&m, &d).unwrap();
+    let got: Vec<(&str, Option<&str>, bool)> = vars
+        .iter()
+        .map(|v| (v.name.as_str(), v.value.as_deref(), v.secret))
+        .collect();
+    assert_eq!(got, [("DB_HOST", None, true), ("URL", None, true)]);
+
+    // What it reads outside the secret must still exist, and the template must parse.
+    let m = mapping("env:\n  URL: { template: \"{{ outputs.db.user }}@{{ outputs.hots }}\" }\n");
+    let err = resolve(&m, &d).unwrap_err().to_string();
+    assert!(
+        err.contains("template uses `outputs.hots`, which is not defined"),
+        "{err}"
+    );
+    assert!(err.contains("`host`"), "{err}");
+    let m = mapping("env:\n  URL: { template: \"{{ outputs.db.user \" }\n");
+    let err = resolve(&m, &d).unwrap_err().to_string();
+    assert!(err.contains("template error"), "{err}");
+}
