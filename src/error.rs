@@ -74,8 +74,8 @@ pub(crate) fn classify(err: &anyhow::Error) -> ExitStatus {
         if let Some(e) = cause.downcast_ref::<SourceError>() {
             return e.exit_status();
         }
-        if cause.is::<PulumiError>() {
-            return ExitStatus::External;
+        if let Some(e) = cause.downcast_ref::<PulumiError>() {
+            return pulumi_status(e);
         }
         if cause.is::<MappingError>()
             || cause.is::<SettingsError>()
@@ -98,6 +98,17 @@ pub(crate) fn classify(err: &anyhow::Error) -> ExitStatus {
         }
     }
     ExitStatus::Invalid
+}
+
+/// A pulumi failure is the user's input when pulumi refused what it was given (the stack, the
+/// project, the passphrase: exit 2, as when stackwire reads the backend itself), else pulumi's
+/// or its backend's failure (exit 3).
+pub(crate) fn pulumi_status(e: &PulumiError) -> ExitStatus {
+    if e.is_bad_input() {
+        ExitStatus::Invalid
+    } else {
+        ExitStatus::External
+    }
 }
 
 /// Whether the error is a closed stdout (`stackwire env | head -1`), which is not a failure.

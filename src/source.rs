@@ -83,7 +83,7 @@ pub(crate) enum SourceError {
 impl SourceError {
     pub(crate) fn exit_status(&self) -> ExitStatus {
         match self {
-            Self::Pulumi(_) => ExitStatus::External,
+            Self::Pulumi(e) => crate::error::pulumi_status(e),
             Self::Fallback { source, .. } => source.exit_status(),
             _ => ExitStatus::Invalid,
         }

@@ -4,6 +4,8 @@ use std::fmt;
 use std::process::ExitStatus;
 use std::time::Duration;
 
+use crate::state::passphrase;
+
 /// A failed pulumi invocation. Its message shows the command, the exit status and pulumi's
 /// `error:` lines, in cargo's `process didn't exit successfully` shape.
 #[derive(Debug, thiserror::Error)]
@@ -25,10 +27,21 @@ pub(crate) enum Failure {
         class: Class,
         errors: Vec<String>,
     },
-    /// Ran past the timeout and was killed.
-    Timeout(Duration),
+    /// Ran past the timeout and was stopped.
+    Timeout(Duration, Stopped),
     /// Succeeded but printed something stackwire cannot read.
     Garbage(String),
+}
+
+/// How a pulumi run that went past its deadline was stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stopped {
+    /// Killed at once, with every process it started.
+    Killed,
+    /// Interrupted (as Ctrl-C does), and it cancelled and exited within the grace period.
+    Cancelled,
+    /// Interrupted, still running after the grace period, then killed.
+    KilledAfter(Duration),
 }
 
 /// What pulumi's stderr says the problem is.
@@ -40,6 +53,7 @@ pub(crate) enum Class {
     PassphraseMissing,
     PassphraseWrong,
     NoProject,
+    BackendUnreachable,
     Other,
 }
 
@@ -61,6 +75,12 @@ impl Class {
             Self::NotLoggedIn
         } else if has("no Pulumi.yaml project file found") {
             Self::NoProject
+        } else if has("performing HTTP request")
+            || has("unable to open state directory")
+            || has("dial tcp")
+            || has("no such host")
+        {
+            Self::BackendUnreachable
         } else {
             Self::Other
         }
@@ -71,9 +91,10 @@ impl Class {
             Self::StackNotFound => "the stack does not exist",
             Self::NoStackSelected => "no stack selected",
             Self::NotLoggedIn => "not logged in to the backend",
-            Self::PassphraseMissing => "the passphrase is not set",
-            Self::PassphraseWrong => "the passphrase is wrong",
+            Self::PassphraseMissing => passphrase::MISSING,
+            Self::PassphraseWrong => passphrase::WRONG,
             Self::NoProject => "no Pulumi project",
+            Self::BackendUnreachable => "cannot reach the backend",
             Self::Other => "pulumi failed",
         }
     }
@@ -87,21 +108,36 @@ impl Class {
             Self::NotLoggedIn => Some(
                 "set PULUMI_ACCESS_TOKEN, or PULUMI_BACKEND_URL / `backend:` for a self-managed backend",
             ),
-            Self::PassphraseMissing => {
-                Some("set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE")
-            }
-            Self::PassphraseWrong => Some(
-                "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to the stack's passphrase",
-            ),
+            Self::PassphraseMissing => Some(passphrase::MISSING_HINT),
+            Self::PassphraseWrong => Some(passphrase::WRONG_HINT),
             Self::NoProject => {
                 Some("set `project:` in the mapping file to the folder holding Pulumi.yaml")
             }
+            Self::BackendUnreachable => Some(
+                "check the backend URL (`backend:` in the mapping, --backend, PULUMI_BACKEND_URL or Pulumi.yaml) and that it is reachable from here",
+            ),
             Self::Other => None,
         }
     }
 }
 
 impl PulumiError {
+    /// Whether pulumi refused what it was given (the stack, the project folder, the
+    /// passphrase) rather than failing itself: the user's input is at fault.
+    pub(crate) fn is_bad_input(&self) -> bool {
+        matches!(
+            self.failure,
+            Failure::Exited {
+                class: Class::StackNotFound
+                    | Class::NoStackSelected
+                    | Class::NoProject
+                    | Class::PassphraseMissing
+                    | Class::PassphraseWrong,
+                ..
+            }
+        )
+    }
+
     pub(super) fn spawn(command: &str, e: &std::io::Error) -> Self {
         let failure = if e.kind() == std::io::ErrorKind::NotFound {
             Failure::NotFound(e.to_string())
@@ -164,12 +200,22 @@ impl fmt::Display for PulumiError {
                 self.command
             ),
             Failure::Spawn(e) => write!(f, "could not run `{}`: {e}", self.command),
-            Failure::Timeout(t) => write!(
-                f,
-                "`{}` did not finish within {} s and was killed (set STACKWIRE_PULUMI_TIMEOUT to allow longer)",
-                self.command,
-                t.as_secs()
-            ),
+            Failure::Timeout(t, stopped) => {
+                let how = match stopped {
+                    Stopped::Killed => "was killed".to_owned(),
+                    Stopped::Cancelled => "was interrupted; pulumi cancelled and exited".to_owned(),
+                    Stopped::KilledAfter(grace) => format!(
+                        "was interrupted, did not stop within {} s and was killed",
+                        grace.as_secs()
+                    ),
+                };
+                write!(
+                    f,
+                    "`{}` did not finish within {} s and {how} (set STACKWIRE_PULUMI_TIMEOUT to allow longer)",
+                    self.command,
+                    t.as_secs()
+                )
+            }
             Failure::Garbage(what) => write!(
                 f,
                 "`{}` printed output stackwire cannot read: {what}",
@@ -225,6 +271,10 @@ mod tests {
             (
                 "error: no Pulumi.yaml project file found (searching upwards from /x).",
                 Class::NoProject,
+            ),
+            (
+                "error: performing HTTP request: Get \"http://127.0.0.1:9/api/user\": dial tcp 127.0.0.1:9: connect: connection refused",
+                Class::BackendUnreachable,
             ),
             ("error: something else", Class::Other),
         ];

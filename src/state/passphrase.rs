@@ -37,16 +37,24 @@ pub(crate) const PASSPHRASE_VAR: &str = "PULUMI_CONFIG_PASSPHRASE";
 /// Environment variable naming a file that holds the passphrase.
 pub(crate) const PASSPHRASE_FILE_VAR: &str = "PULUMI_CONFIG_PASSPHRASE_FILE";
 
+/// How a missing or wrong passphrase is reported, whether stackwire or pulumi found it.
+pub(crate) const MISSING: &str = "the passphrase is not set";
+pub(crate) const MISSING_HINT: &str =
+    "set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE";
+pub(crate) const WRONG: &str = "the passphrase is wrong";
+pub(crate) const WRONG_HINT: &str =
+    "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to the stack's passphrase";
+
 /// Why a passphrase could not be read or used, or a value not decrypted.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PassphraseError {
     /// Neither variable is set.
     #[error(
-        "passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
+        "{MISSING}: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE environment variables\n  hint: {MISSING_HINT}"
     )]
     Missing,
     /// The passphrase does not match the salt string; records where it came from, if known.
-    #[error("incorrect passphrase{}: set PULUMI_CONFIG_PASSPHRASE to the correct passphrase or PULUMI_CONFIG_PASSPHRASE_FILE to a file containing it", source_note(.0.as_ref()))]
+    #[error("{WRONG}: incorrect passphrase{}\n  hint: {WRONG_HINT}", source_note(.0.as_ref()))]
     Incorrect(Option<PassphraseSource>),
     /// `PULUMI_CONFIG_PASSPHRASE_FILE` names a file that cannot be read.
     #[error("unable to read PULUMI_CONFIG_PASSPHRASE_FILE {}: {source}", path.display())]
@@ -412,7 +420,7 @@ pub(crate) mod tests {
         );
         let msg = err.to_string();
         assert!(
-            msg.starts_with("incorrect passphrase (read from PULUMI_CONFIG_PASSPHRASE_FILE=/run/secrets/phrase): set PULUMI_CONFIG_PASSPHRASE to the correct passphrase or PULUMI_CONFIG_PASSPHRASE_FILE to a file containing it"),
+            msg == "the passphrase is wrong: incorrect passphrase (read from PULUMI_CONFIG_PASSPHRASE_FILE=/run/secrets/phrase)\n  hint: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to the stack's passphrase",
             "{msg}"
         );
         assert!(!msg.contains("not-the-passphrase"));
@@ -420,12 +428,14 @@ pub(crate) mod tests {
         assert!("x".source_of().is_none() && String::new().source_of().is_none());
         let msg = PassphraseError::Incorrect(None).to_string();
         assert!(
-            msg.starts_with("incorrect passphrase: set PULUMI_CONFIG_PASSPHRASE"),
+            msg.starts_with("the passphrase is wrong: incorrect passphrase\n  hint: set PULUMI_CONFIG_PASSPHRASE"),
             "{msg}"
         );
         let msg = PassphraseError::Incorrect(Some(PassphraseSource::Env)).to_string();
         assert!(
-            msg.starts_with("incorrect passphrase (from PULUMI_CONFIG_PASSPHRASE): set"),
+            msg.starts_with(
+                "the passphrase is wrong: incorrect passphrase (from PULUMI_CONFIG_PASSPHRASE)\n"
+            ),
             "{msg}"
         );
         // A malformed salt never reaches the KDF.
@@ -574,7 +584,7 @@ pub(crate) mod tests {
         assert!(
             PassphraseError::Missing
                 .to_string()
-                .starts_with("passphrase must be set with")
+                .starts_with("the passphrase is not set: passphrase must be set with")
         );
     }
 }
