@@ -11,6 +11,7 @@
 mod error;
 mod process;
 mod stream;
+mod tree;
 mod up;
 
 use std::ffi::OsString;

@@ -1,10 +1,11 @@
 //! Running one pulumi process: start it in its own process group, capture stdout and stderr,
-//! wait under a deadline, and kill the whole group when the deadline passes.
+//! wait under a deadline, and kill it with every process it started when the deadline passes.
 
 use std::os::unix::process::CommandExt as _;
 use std::time::{Duration, Instant};
 
-use super::error::{Failure, PulumiError};
+use super::error::{Failure, PulumiError, Stopped};
+use super::tree::Tree;
 
 /// A started pulumi process.
 pub(crate) struct Running {
@@ -40,18 +41,14 @@ impl Running {
         match self.handle.wait_deadline(self.deadline) {
             Ok(Some(_)) => {}
             Ok(None) => {
+                // A read changes nothing: pulumi and everything it started go at once.
                 for pid in self.handle.pids() {
-                    if let Some(pid) =
-                        rustix::process::Pid::from_raw(i32::try_from(pid).unwrap_or(0))
-                    {
-                        let _ =
-                            rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-                    }
+                    Tree::of(pid).kill();
                 }
                 let _ = self.handle.kill();
                 return Err(PulumiError {
                     command: self.command,
-                    failure: Failure::Timeout(self.timeout),
+                    failure: Failure::Timeout(self.timeout, Stopped::Killed),
                 });
             }
             Err(e) => return Err(PulumiError::spawn(&self.command, &e)),

@@ -1,11 +1,13 @@
 //! Running a long pulumi verb (`up`, `preview`) with its output streamed: every stdout and
 //! stderr line goes to the caller as soon as pulumi prints it, under a deadline.
 //!
-//! As in `process.rs`, pulumi runs in its own process group (its plugins too), and the whole
-//! group is killed when the deadline passes. Because that group does not get the terminal's
-//! Ctrl-C, stackwire passes SIGINT/SIGTERM on to it ([`Interrupts`]), so that pulumi cancels
-//! the update cleanly instead of dying half-way through writing its state. Nothing here
-//! prints: the caller decides where the lines go.
+//! As in `process.rs`, pulumi runs in its own process group. Because that group does not get
+//! the terminal's Ctrl-C, stackwire passes SIGINT/SIGTERM on to it ([`Interrupts`]), so that
+//! pulumi cancels the update cleanly instead of dying half-way through writing its state. At
+//! the deadline pulumi is interrupted the same way and given [`CANCEL_GRACE`] to cancel (its
+//! lock released, its plugins stopped); then it is killed with every process it started, its
+//! plugins' own process groups included (`tree.rs`). Nothing here prints: the caller decides
+//! where the lines go.
 
 use std::io;
 use std::process::Stdio;
@@ -16,13 +18,16 @@ use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use super::error::{Failure, PulumiError};
+use super::error::{Failure, PulumiError, Stopped};
+use super::tree::Tree;
 use super::{Invocation, Pulumi};
 
 /// Lines of pulumi's stderr kept for the error message (the tail).
 const KEPT_STDERR_LINES: usize = 200;
 /// `error:` lines of pulumi's stdout kept for the error message (the first ones).
 const KEPT_STDOUT_ERRORS: usize = 50;
+/// How long pulumi may take to cancel after the deadline's interrupt before it is killed.
+const CANCEL_GRACE: Duration = Duration::from_secs(15);
 
 /// What happens while a streamed verb runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,7 +143,13 @@ impl Pulumi {
         let mut stderr_tail: std::collections::VecDeque<String> = Default::default();
         let mut stdout_errors: Vec<String> = Vec::new();
         let mut forwarded = 0_u32;
-        let mut timed_out = false;
+        // Past the deadline: interrupted (`Some(tree)`, the processes it had then), waiting
+        // for it to cancel until `deadline` moves on by the grace period.
+        let mut overdue: Option<Tree> = None;
+        let mut deadline = deadline;
+        let mut killed = false;
+        let mut exited = None;
+        let pid = child.id();
         loop {
             tokio::select! {
                 line = rx.recv() => {
@@ -164,7 +175,22 @@ impl Pulumi {
                     }
                 }
                 () = tokio::time::sleep_until(deadline) => {
-                    timed_out = true;
+                    if overdue.is_some() {
+                        killed = true;
+                        break;
+                    }
+                    // As Ctrl-C would: pulumi cancels the update, releases its lock and
+                    // stops its plugins; the tree is remembered for what it leaves behind.
+                    overdue = Some(pid.map(Tree::of).unwrap_or_default());
+                    if let Some(group) = group {
+                        let _ = kill_process_group(group, Signal::INT);
+                    }
+                    deadline = tokio::time::Instant::now() + CANCEL_GRACE;
+                }
+                // Interrupted at the deadline, pulumi exited: what it left holding the pipes
+                // open is killed below rather than waited for.
+                status = child.wait(), if overdue.is_some() => {
+                    exited = Some(status);
                     break;
                 }
                 sig = next_interrupt(&mut interrupts) => {
@@ -178,23 +204,43 @@ impl Pulumi {
         }
         // Output closed: pulumi is exiting. Still bounded by the deadline (a plugin could
         // keep running without its pipes).
-        let status = if timed_out {
+        let status = if killed {
             None
+        } else if exited.is_some() {
+            exited
         } else {
             tokio::time::timeout_at(deadline, child.wait()).await.ok()
         };
+        if status.is_none() {
+            // Past every deadline: pulumi and all it started, now.
+            if let Some(id) = pid {
+                Tree::of(id).kill();
+            }
+        }
+        if let Some(tree) = &overdue {
+            // Whatever pulumi left running after the interrupt.
+            tree.kill();
+        }
         let status = match status {
-            Some(Ok(status)) => status,
-            Some(Err(e)) => return Err(PulumiError::spawn(&command, &e)),
-            None => {
-                if let Some(group) = group {
-                    let _ = kill_process_group(group, Signal::KILL);
-                }
-                let _ = child.start_kill();
-                let _ = child.wait().await;
+            Some(Ok(status)) if overdue.is_none() => status,
+            Some(Ok(_)) => {
                 return Err(PulumiError {
                     command,
-                    failure: Failure::Timeout(timeout),
+                    failure: Failure::Timeout(timeout, Stopped::Cancelled),
+                });
+            }
+            Some(Err(e)) => return Err(PulumiError::spawn(&command, &e)),
+            None => {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+                let stopped = if overdue.is_some() {
+                    Stopped::KilledAfter(CANCEL_GRACE)
+                } else {
+                    Stopped::Killed
+                };
+                return Err(PulumiError {
+                    command,
+                    failure: Failure::Timeout(timeout, stopped),
                 });
             }
         };
@@ -299,7 +345,7 @@ mod tests {
         let err = runtime()
             .block_on(p.stream(&inv, Duration::from_millis(500), None, |_| {}))
             .unwrap_err();
-        assert!(matches!(err.failure, Failure::Timeout(_)), "{err}");
+        assert!(matches!(err.failure, Failure::Timeout(..)), "{err}");
         assert!(start.elapsed() < Duration::from_secs(10));
         let pid = std::fs::read_to_string(&pidfile).unwrap();
         let stat = std::path::Path::new("/proc").join(pid.trim()).join("stat");
