@@ -1,36 +1,44 @@
 //! A canary secret never reaches stdout or stderr without `--show-secrets`, whatever the
-//! command, source (direct DIY read or the pulumi binary), format, verbosity or error.
+//! command, source (direct DIY read or the real pulumi binary), format, verbosity or error.
 
 use serde_json::json;
 
-use crate::support::Repo;
+use crate::support::{Repo, SIG_KEY, SIG_SECRET, yaml_program};
 
 const OUT_CANARY: &str = "CANARY-out-9f2c1d";
 const CFG_CANARY: &str = "CANARY-cfg-77ab0e";
 const PASSPHRASE: &str = "canary passphrase";
 
+/// The stack `app/prod`, deployed by the real pulumi CLI: secret outputs (top level, nested in
+/// a plain object, multi-line) and a secret config value, all encrypted by the CLI.
 fn canary_repo() -> Repo {
     let mut repo = Repo::new();
-    repo.with_standin();
-    repo.mkstate(
+    repo.with_pulumi();
+    std::fs::create_dir_all(repo.path().join("backend")).unwrap();
+    let url = format!("file://{}", repo.path().join("backend").display());
+    repo.set("PULUMI_BACKEND_URL", url)
+        .set("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE);
+    repo.deploy_yaml(
+        "infra",
+        "prod",
+        &yaml_program("app", "outputs:\n  ip: 203.0.113.7\n"),
+        &[("apiKey", CFG_CANARY, true), ("region", "eu-west-1", false)],
+    );
+    let secret = |v: &str| json!({SIG_KEY: SIG_SECRET, "plaintext": json!(v).to_string()});
+    repo.import_outputs(
+        "infra",
+        "prod",
         &json!({
-            "project": "app",
-            "stack": "prod",
-            "passphrase": PASSPHRASE,
-            "outputs": {
-                "ip": "203.0.113.7",
-                "token": {"$secret": OUT_CANARY},
-                "db": {"host": "db", "password": {"$secret": format!("{OUT_CANARY}-db")}},
-                "multi": {"$secret": format!("line1\n{OUT_CANARY}\nline3")},
-            },
-            "config": {"apiKey": {"$secret": CFG_CANARY}, "region": "eu-west-1"},
+            "ip": "203.0.113.7",
+            "token": secret(OUT_CANARY),
+            "db": {"host": "db", "password": secret(&format!("{OUT_CANARY}-db"))},
+            "multi": secret(&format!("line1\n{OUT_CANARY}\nline3")),
         }),
-        "backend",
     );
     repo.write(
         "stacks/prod.yaml",
         r#"stack: prod
-project: backend/app
+project: infra
 env:
   IP: ip
   TOKEN: token
@@ -51,9 +59,6 @@ files:
         "templates/secret.yaml.tera",
         "stringData:\n{% for v in vars %}  {{ v.name }}: {{ v.value | yaml_string }}\n{% endfor %}",
     );
-    let url = format!("file://{}", repo.path().join("backend").display());
-    repo.set("PULUMI_BACKEND_URL", url)
-        .set("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE);
     repo
 }
 
@@ -113,7 +118,7 @@ fn no_command_prints_the_canary_without_show_secrets() {
 fn errors_do_not_print_the_canary() {
     let mut repo = canary_repo();
     // A missing output next to secret ones: the message lists names, never values.
-    repo.write("stacks/prod.yaml", "stack: prod\nproject: backend/app\nenv:\n  A: db.passwd\n  B: tokn\n  C: { template: '{{ outputs.token }}{{ outputs.nope }}' }\nfiles:\n  - path: .env\n");
+    repo.write("stacks/prod.yaml", "stack: prod\nproject: infra\nenv:\n  A: db.passwd\n  B: tokn\n  C: { template: '{{ outputs.token }}{{ outputs.nope }}' }\nfiles:\n  - path: .env\n");
     for args in [
         &["env"][..],
         &["render"],
@@ -130,7 +135,7 @@ fn errors_do_not_print_the_canary() {
         );
     }
     // A value a format refuses: the error names the variable and character, not the value.
-    repo.write("stacks/prod.yaml", "stack: prod\nproject: backend/app\nenv:\n  M: { template: \"{{ outputs.token }}\\r\" }\nfiles:\n  - path: .env\n");
+    repo.write("stacks/prod.yaml", "stack: prod\nproject: infra\nenv:\n  M: { template: \"{{ outputs.token }}\\r\" }\nfiles:\n  - path: .env\n");
     let run = repo.run(&["render"]);
     assert_eq!(
         run.code,

@@ -1,34 +1,43 @@
-//! `stackwire deploy` with the stand-in pulumi: `up` streamed, the outputs read again after
-//! it, render → sync → health in order, nothing after a failed step, timeouts, interrupts,
-//! invalid input stopping before pulumi starts, the summary (stderr and `$GITHUB_STEP_SUMMARY`)
-//! and the exit codes.
+//! `stackwire deploy` over the real pulumi CLI: a real `pulumi up` of a Pulumi YAML program,
+//! streamed; the outputs read again after it; render → sync → health in order; nothing after a
+//! failed step; `--preview` changing nothing; extra arguments reaching the CLI unchanged;
+//! timeouts and interrupts during a real update (held open by a program that reads a FIFO);
+//! invalid input stopping before pulumi starts; the summary and the exit codes.
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::contract::stack_repo;
 use crate::health::{Server, closed_port};
-use crate::support::Repo;
+use crate::support::{Repo, yaml_program};
 
-/// The secret output `up` creates.
+/// The secret the stack's config holds and `up` puts into an output.
 const TOKEN: &str = "tok-DEPLOY-CANARY-93d";
+const PASSPHRASE: &str = "deploy passphrase";
 
-/// A deploy repository: `up` rewrites the stack's outputs to point at `port` on loopback.
-fn deploy_repo(port: u16, extra_mapping: &str) -> Repo {
-    let mut repo = stack_repo();
-    repo.standin_log();
-    repo.write(
-        "stacks/dev.yaml",
-        &format!(
-            r#"stack: dev
-project: backend/app
+/// The program: an address on loopback, a port and a secret token from the stack's config.
+const PROGRAM: &str = r#"config:
+  port: {type: integer}
+  token: {type: string, secret: true}
+outputs:
+  instanceIp: 127.0.0.1
+  port: ${port}
+  token: ${token}
+"#;
+
+/// The mapping, with a health check that reaches the server through the rendered values.
+fn mapping(extra: &str) -> String {
+    format!(
+        r#"stack: dev
+project: infra
 env:
   HOST: instanceIp
   PORT: port
   TOKEN: token
+  REGION: {{ output: region, required: false }}
 files:
   - path: out/.env.deploy
 health:
@@ -39,13 +48,75 @@ health:
   - name: rendered
     command: ["sh", "-c", "grep -qx 'HOST=127.0.0.1' out/.env.deploy"]
     retries: 0
-{extra_mapping}"#
+{extra}"#
+    )
+}
+
+/// A repository with the project `infra/` (stack `dev` created, its config set, never
+/// deployed), the real pulumi behind the spy, and the mapping.
+fn deploy_repo(port: u16, extra_mapping: &str) -> Repo {
+    let mut repo = Repo::new();
+    repo.with_pulumi_spy();
+    std::fs::create_dir_all(repo.path().join("backend")).unwrap();
+    let url = format!("file://{}", repo.path().join("backend").display());
+    repo.set("PULUMI_BACKEND_URL", url)
+        .set("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE);
+    repo.write("infra/Pulumi.yaml", &yaml_program("app", PROGRAM));
+    repo.pulumi_ok("infra", &["stack", "init", "dev"]);
+    let port = port.to_string();
+    repo.set_config(
+        "infra",
+        "dev",
+        &[("port", &port, false), ("token", TOKEN, true)],
+    );
+    repo.write("stacks/dev.yaml", &mapping(extra_mapping));
+    // What the test itself ran is not stackwire's doing.
+    let _ = std::fs::remove_file(repo.path().join("standin.log"));
+    repo
+}
+
+/// `PROGRAM` plus an output read from the FIFO `infra/gate`: `pulumi up` blocks in the middle
+/// of the update until something is written to it.
+fn gated(repo: &Repo) -> PathBuf {
+    let gate = repo.path().join("infra/gate");
+    let ok = Command::new("mkfifo").arg(&gate).status().unwrap();
+    assert!(ok.success());
+    repo.write(
+        "infra/Pulumi.yaml",
+        &yaml_program(
+            "app",
+            &format!("{PROGRAM}  gate:\n    fn::readFile: ./gate\n"),
         ),
     );
-    let outputs = json!({"instanceIp": "127.0.0.1", "port": port, "token": {"$secret": TOKEN}});
-    repo.set("STANDIN_UP_OUTPUTS", outputs.to_string())
-        .set("STANDIN_UP_LINES", "2");
-    repo
+    gate
+}
+
+/// Open the gate: write `text` into the FIFO, which the program is reading.
+fn open_gate(gate: &PathBuf, text: &str) {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // O_NONBLOCK: fail at once (ENXIO) rather than hang when no reader is there.
+    const O_NONBLOCK: i32 = 0o4000;
+    let mut fifo = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(O_NONBLOCK)
+        .open(gate)
+        .expect("the program is reading the gate");
+    fifo.write_all(text.as_bytes()).unwrap();
+}
+
+/// stackwire started in `repo` with `args`, its stderr piped.
+fn spawn(repo: &Repo, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_stackwire"))
+        .args(args)
+        .current_dir(repo.path())
+        .env_clear()
+        .envs(&repo.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// The summary line of `step` on stderr: `  <step>  <result> …`.
@@ -66,24 +137,24 @@ fn assert_step(stderr: &str, step: &str, result: &str) {
     assert_eq!(words.get(name_words), Some(&result), "{line}");
 }
 
-fn logged(repo: &Repo) -> Vec<Value> {
-    std::fs::read_to_string(repo.path().join("standin.log"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
+/// The verbs of the pulumi runs stackwire made, in order.
 fn verbs(repo: &Repo) -> Vec<String> {
     repo.invocations()
         .iter()
         .filter_map(|argv| {
-            ["up", "preview", "stack", "config"]
+            ["up", "preview", "export", "config"]
                 .into_iter()
                 .find(|v| argv.iter().any(|a| a == v))
                 .map(str::to_owned)
         })
         .collect()
+}
+
+/// The latest update in the stack's history, as the real CLI recorded it.
+fn last_update(repo: &Repo) -> Value {
+    let text = repo.pulumi_ok("infra", &["stack", "history", "--json", "--stack", "dev"]);
+    let history: Value = serde_json::from_str(&text).unwrap();
+    history[0].clone()
 }
 
 #[track_caller]
@@ -94,25 +165,17 @@ fn assert_no_token(texts: &[&str]) {
 }
 
 #[test]
-fn up_then_render_sync_health_in_order_with_extra_args_unchanged() {
+fn a_real_up_then_render_sync_health_and_a_changed_program_is_picked_up() {
     let server = Server::healthy(Duration::ZERO);
     let repo = deploy_repo(server.port, "");
+    let message = "ship it: \"v2\" $HOME";
     let run = repo
-        .run(&[
-            "deploy",
-            "--",
-            "--refresh",
-            "--message",
-            "ship it: \"v2\" $HOME",
-            "-p",
-            "2",
-        ])
+        .run(&["deploy", "--", "--refresh", "--message", message, "-p", "2"])
         .ok();
 
-    // One pulumi call, the update, with the user's arguments last and unchanged.
-    let calls = repo.invocations();
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    let argv = &calls[0];
+    // One update; its outputs are then read from the DIY backend directly (no second run).
+    assert_eq!(verbs(&repo), ["up"]);
+    let argv = &repo.invocations()[0];
     let up = argv.iter().position(|a| a == "up").expect("an up");
     assert_eq!(
         &argv[up..],
@@ -124,38 +187,49 @@ fn up_then_render_sync_health_in_order_with_extra_args_unchanged() {
             "dev",
             "--refresh",
             "--message",
-            "ship it: \"v2\" $HOME",
+            message,
             "-p",
             "2"
         ]
     );
-    for flag in ["--non-interactive", "--color", "-C"] {
-        assert!(argv.iter().any(|a| a == flag), "{flag} in {argv:?}");
-    }
     assert!(!argv.iter().any(|a| a == "--show-secrets"), "{argv:?}");
-    // The passphrase reaches `up` (it decrypts).
-    assert_eq!(logged(&repo)[0]["env"]["PULUMI_CONFIG_PASSPHRASE"], "<set>");
+    // The real CLI got them: its history has the message and the flags.
+    let update = last_update(&repo);
+    assert_eq!(update["message"], message);
+    assert_eq!(update["result"], "succeeded");
+    for flag in ["refresh", "parallel", "message"] {
+        assert_eq!(
+            update["environment"][format!("pulumi.flag.{flag}")],
+            "set",
+            "{update}"
+        );
+    }
 
-    // Pulumi's output, then the render, then the summary, in that order on stderr.
+    // pulumi's own output, then the render, then the summary, in that order on stderr.
     let e = &run.stderr;
     let updating = e.find("Updating (dev):").expect("pulumi's output");
+    let created = e
+        .find("pulumi:pulumi:Stack app-dev created")
+        .expect("pulumi's resource lines");
     let wrote = e.find("wrote out/.env.deploy").expect("render");
     let summary = e.find("summary (stack dev").expect("summary");
-    assert!(updating < wrote && wrote < summary, "{e}");
-    assert!(e.contains(" +  standin:index:Resource res-1"), "{e}");
+    assert!(
+        updating < created && created < wrote && wrote < summary,
+        "{e}"
+    );
 
-    // The outputs were read again after `up`: the new address and the secret token.
+    // The outputs were read again after `up`: the address, the port and the secret token.
     let env_file = repo.read("out/.env.deploy");
     assert!(env_file.contains("HOST=127.0.0.1\n"), "{env_file}");
     assert!(
         env_file.contains(&format!("PORT={}\n", server.port)),
         "{env_file}"
     );
-    assert!(env_file.contains(TOKEN), "{env_file}");
-    // Health ran last: the `rendered` check needs the file, `api` reached the server.
+    assert!(env_file.contains(&format!("TOKEN={TOKEN}\n")), "{env_file}");
+    assert!(!env_file.contains("REGION"), "{env_file}");
+    // Health ran last: `rendered` needs the file, `api` reached the server with the token.
     assert_eq!(server.paths(), [format!("/health?token={TOKEN}")]);
     assert!(run.stdout.contains("rendered") && run.stdout.contains("ok: exit status 0"));
-
     for (step, result) in [
         ("pulumi up", "ok"),
         ("outputs", "ok"),
@@ -168,67 +242,66 @@ fn up_then_render_sync_health_in_order_with_extra_args_unchanged() {
     assert!(step_line(e, "sync").contains("no `github:` targets"));
     assert!(e.trim_end().ends_with("deploy succeeded"), "{e}");
     assert_no_token(&[&run.stdout, &run.stderr]);
+
+    // Change the program (a new output) and the secret: the next deploy renders both.
+    let program = format!("{PROGRAM}  region: eu-west-1\n");
+    repo.write("infra/Pulumi.yaml", &yaml_program("app", &program));
+    repo.set_config("infra", "dev", &[("token", "tok-ROTATED", true)]);
+    let run = repo.run(&["deploy"]).ok();
+    assert!(
+        run.stderr.contains("+ region    : \"eu-west-1\""),
+        "{}",
+        run.stderr
+    );
+    let env_file = repo.read("out/.env.deploy");
+    assert!(env_file.contains("TOKEN=tok-ROTATED\n"), "{env_file}");
+    assert!(env_file.contains("REGION=eu-west-1\n"), "{env_file}");
+    assert_eq!(server.paths()[1], "/health?token=tok-ROTATED");
 }
 
 #[test]
-fn up_output_is_streamed_while_it_runs() {
-    let mut repo = deploy_repo(closed_port(), "");
-    repo.set("STANDIN_UP_LINES", "3")
-        .set("STANDIN_UP_DELAY", "0.4");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stackwire"))
-        .args(["deploy", "--skip-health"])
-        .current_dir(repo.path())
-        .env_clear()
-        .envs(&repo.env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut first_at = None;
-    let mut last_at = None;
+fn up_output_is_streamed_while_the_real_update_runs() {
+    let repo = deploy_repo(closed_port(), "");
+    let gate = gated(&repo);
+    let mut child = spawn(&repo, &["deploy", "--skip-health"]);
     let mut all = String::new();
-    for line in lines.by_ref() {
+    let mut opened = false;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
         let line = line.unwrap();
-        if line.contains("Resource res-0") {
-            // pulumi has two more lines to print, 0.4 s apart: it is still running.
+        if line.contains("Updating (dev):") && !opened {
+            // pulumi said so while the program is still waiting on the gate: it was streamed.
             assert!(
                 child.try_wait().unwrap().is_none(),
                 "stackwire already ended"
             );
-            first_at = Some(Instant::now());
-        }
-        if line.contains("Resource res-2") {
-            last_at = Some(Instant::now());
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the update did not wait"
+            );
+            open_gate(&gate, "opened");
+            opened = true;
         }
         all.push_str(&line);
         all.push('\n');
     }
     assert!(child.wait().unwrap().success(), "{all}");
-    let (first, last) = (first_at.expect("res-0"), last_at.expect("res-2"));
-    assert!(
-        last - first >= Duration::from_millis(600),
-        "lines arrived together, not as printed: {:?}\n{all}",
-        last - first
-    );
+    assert!(opened, "{all}");
     assert_step(&all, "health", "skipped");
+    let outputs = repo.pulumi_ok("infra", &["stack", "output", "gate", "--stack", "dev"]);
+    assert_eq!(outputs, "opened\n");
 }
 
 #[test]
-fn a_failed_up_stops_everything_after_it() {
+fn a_failed_real_up_stops_everything_after_it() {
     let server = Server::healthy(Duration::ZERO);
-    let mut repo = deploy_repo(server.port, "");
-    repo.set("STANDIN_FAULT_ON", "up").set("STANDIN_EXIT", "1").set(
-        "STANDIN_STDERR",
-        "Updating (dev):\nerror: update failed\nerror: res-1: creating instance: quota exceeded\n",
-    );
+    let repo = deploy_repo(server.port, "");
+    // A program the YAML host rejects: the real update fails with its own diagnostics.
+    let broken = format!("{PROGRAM}  broken: ${{nowhere.result}}\n");
+    repo.write("infra/Pulumi.yaml", &yaml_program("app", &broken));
     let run = repo.run(&["deploy"]).code(3);
     let e = &run.stderr;
-    assert!(
-        e.contains("error: res-1: creating instance: quota exceeded"),
-        "{e}"
-    );
+    assert!(e.contains("nowhere"), "pulumi's diagnostics are shown: {e}");
     assert!(
         e.contains("(exit status: 1)"),
         "the failure is explained: {e}"
@@ -252,42 +325,70 @@ fn a_failed_up_stops_everything_after_it() {
 }
 
 #[test]
-fn a_hanging_up_is_killed_with_its_group_at_the_timeout() {
+fn a_real_up_that_hangs_is_interrupted_at_the_timeout_and_stops_with_its_plugins() {
     let mut repo = deploy_repo(closed_port(), "");
-    let pidfile = repo.path().join("pulumi.pid");
-    repo.set("STANDIN_FAULT_ON", "up")
-        .set("STANDIN_HANG", "60")
-        .set("STANDIN_PIDFILE", pidfile.clone())
-        .set("STACKWIRE_PULUMI_TIMEOUT", "1");
+    let _gate = gated(&repo);
+    repo.set("STACKWIRE_PULUMI_TIMEOUT", "3");
     let start = Instant::now();
     let run = repo.run(&["deploy"]).code(3);
     assert!(
-        start.elapsed() < Duration::from_secs(20),
+        start.elapsed() < Duration::from_secs(40),
         "{:?}",
         start.elapsed()
     );
+    // Interrupted as Ctrl-C would, the real CLI cancels the update and exits by itself.
     assert!(
         run.stderr
-            .contains("did not finish within 1 s and was killed"),
+            .contains("did not finish within 3 s and was interrupted; pulumi cancelled and exited"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("error: update canceled"),
         "{}",
         run.stderr
     );
     assert_step(&run.stderr, "pulumi up", "failed");
     assert_step(&run.stderr, "render", "skipped");
     assert!(!repo.path().join("out/.env.deploy").exists());
-    let pid = std::fs::read_to_string(&pidfile).unwrap();
-    let proc_dir = std::path::Path::new("/proc").join(pid.trim());
+    // pulumi (the spy became it: same pid) is gone, and so is its YAML language host, which
+    // runs in a process group of its own and was still reading the gate.
+    let calls = std::fs::read_to_string(repo.path().join("standin.log")).unwrap();
+    assert_eq!(calls.lines().count(), 1, "{calls}");
+    let log: Value = serde_json::from_str(calls.lines().next().unwrap()).unwrap();
+    let proc_dir = std::path::Path::new("/proc").join(log["pid"].to_string());
     assert!(
         !proc_dir.exists(),
-        "pulumi (pid {}) is still running",
-        pid.trim()
+        "pulumi ({}) is still running",
+        log["pid"]
     );
+    assert!(
+        !pgrep("pulumi-language-yaml", repo.path()),
+        "the YAML language host of this repository survived"
+    );
+    // Its lock is released: the next update needs no `pulumi cancel`.
+    repo.pulumi_ok("infra", &["stack", "export", "--stack", "dev"]);
+}
+
+/// Whether a process whose command line mentions `what` runs with its cwd under `dir`.
+fn pgrep(what: &str, dir: &std::path::Path) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cwd = std::fs::read_link(entry.path().join("cwd")).unwrap_or_default();
+        String::from_utf8_lossy(&cmdline).contains(what) && cwd.starts_with(dir)
+    })
 }
 
 #[test]
-fn preview_runs_nothing_after_it() {
+fn preview_runs_a_real_preview_and_changes_nothing() {
     let server = Server::healthy(Duration::ZERO);
     let repo = deploy_repo(server.port, "");
+    repo.pulumi_ok("infra", &["up", "--yes", "--stack", "dev"]);
+    let state = repo.path().join("backend/.pulumi/stacks/app/dev.json");
+    let before = std::fs::read(&state).unwrap();
+    let program = format!("{PROGRAM}  region: eu-west-1\n");
+    repo.write("infra/Pulumi.yaml", &yaml_program("app", &program));
+
     let run = repo.run(&["deploy", "--preview", "--", "--diff"]).ok();
     let calls = repo.invocations();
     assert_eq!(calls.len(), 1, "{calls:?}");
@@ -298,11 +399,21 @@ fn preview_runs_nothing_after_it() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr.contains("+ region"),
+        "the real preview shows the change: {}",
+        run.stderr
+    );
     assert_step(&run.stderr, "pulumi preview", "ok");
     for step in ["outputs", "render", "sync", "health"] {
         assert_step(&run.stderr, step, "skipped");
         assert!(step_line(&run.stderr, step).contains("--preview"));
     }
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        before,
+        "the state is unchanged"
+    );
     assert!(!repo.path().join("out/.env.deploy").exists());
     assert_eq!(server.hits(), 0);
 }
@@ -419,40 +530,52 @@ fn unhealthy_after_deploy_exits_1_with_a_ci_summary() {
 }
 
 #[test]
-fn an_interrupt_is_passed_on_to_pulumi_and_ends_the_deploy() {
-    let mut repo = deploy_repo(closed_port(), "");
-    repo.set("STANDIN_UP_LINES", "30")
-        .set("STANDIN_UP_DELAY", "0.2");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stackwire"))
-        .arg("deploy")
-        .current_dir(repo.path())
-        .env_clear()
-        .envs(&repo.env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+fn an_interrupt_during_a_real_up_cancels_it_and_leaves_a_readable_state() {
+    let repo = deploy_repo(closed_port(), "");
+    repo.pulumi_ok("infra", &["up", "--yes", "--stack", "dev"]);
+    let before = repo.pulumi_ok("infra", &["stack", "output", "--json", "--stack", "dev"]);
+    let _ = std::fs::remove_file(repo.path().join("standin.log"));
+    let _gate = gated(&repo);
+    let mut child = spawn(&repo, &["deploy"]);
     let mut all = String::new();
+    let mut sent = false;
     for line in BufReader::new(child.stderr.take().unwrap()).lines() {
         let line = line.unwrap();
-        if line.contains("Resource res-0") {
+        if line.contains("Updating (dev):") && !sent {
+            std::thread::sleep(Duration::from_millis(500));
             let pid = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
             rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+            sent = true;
         }
         all.push_str(&line);
         all.push('\n');
     }
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(3), "{all}");
-    assert!(all.contains("interrupted"), "{all}");
-    assert!(
-        !all.contains("Resource res-29"),
-        "pulumi ran to the end:\n{all}"
-    );
+    assert!(all.contains("interrupted: asked pulumi to cancel"), "{all}");
+    // The real CLI's own account of it.
+    assert!(all.contains("^C received; cancelling."), "{all}");
+    assert!(all.contains("error: update canceled"), "{all}");
     assert_step(&all, "pulumi up", "failed");
     assert_step(&all, "render", "skipped");
     assert!(!repo.path().join("out/.env.deploy").exists());
+
+    // The state is whole: the CLI reads it, the lock is gone, the outputs are the old ones,
+    // the history says canceled, and the next update runs without `pulumi cancel`.
+    let after = repo.pulumi_ok("infra", &["stack", "output", "--json", "--stack", "dev"]);
+    assert_eq!(after, before);
+    repo.pulumi_ok("infra", &["stack", "export", "--stack", "dev"]);
+    let locks = repo
+        .path()
+        .join("backend/.pulumi/locks/organization/app/dev");
+    let held: Vec<_> = std::fs::read_dir(&locks)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(held.is_empty(), "a lock is left: {held:?}");
+    assert_eq!(last_update(&repo)["result"], "failed");
+    std::fs::remove_file(repo.path().join("infra/gate")).unwrap();
+    repo.write("infra/Pulumi.yaml", &yaml_program("app", PROGRAM));
+    repo.run(&["deploy", "--skip-health"]).ok();
 }
 
 #[test]
@@ -480,17 +603,21 @@ fn the_makefile_fragment_runs_deploy_preview_and_health() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let (code, _, stderr) = make(&["preview", "PULUMI_ARGS=--message \"two words\" --diff"]);
-    assert_eq!(code, Some(0), "{stderr}");
     let (code, _, stderr) = make(&["deploy", "DEPLOY_FLAGS=--skip-health"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_step(&stderr, "health", "skipped");
+    let (code, _, stderr) = make(&["preview", "PULUMI_ARGS=--message \"two words\" --diff"]);
+    assert_eq!(code, Some(0), "{stderr}");
     let calls = repo.invocations();
     let tail = |argv: &[String], verb: &str| -> Vec<String> {
         argv[argv.iter().position(|a| a == verb).unwrap()..].to_vec()
     };
     assert_eq!(
-        tail(&calls[0], "preview"),
+        tail(&calls[0], "up"),
+        ["up", "--yes", "--skip-preview", "--stack", "dev"]
+    );
+    assert_eq!(
+        tail(&calls[1], "preview"),
         [
             "preview",
             "--stack",
@@ -499,10 +626,6 @@ fn the_makefile_fragment_runs_deploy_preview_and_health() {
             "two words",
             "--diff"
         ]
-    );
-    assert_eq!(
-        tail(&calls[1], "up"),
-        ["up", "--yes", "--skip-preview", "--stack", "dev"]
     );
     let (code, stdout, stderr) = make(&["health", "HEALTH_FLAGS=--json"]);
     assert_eq!(code, Some(0), "{stderr}");

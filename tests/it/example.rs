@@ -80,3 +80,50 @@ fn example_renders_into_a_copy() {
     );
     repo.run(&["-C", &root, "render", "--check"]).ok();
 }
+
+#[test]
+fn example_state_is_the_real_clis_up_of_its_program() {
+    let mut repo = Repo::new();
+    repo.with_pulumi();
+    repo.set("PULUMI_CONFIG_PASSPHRASE", "lambda-labs-demo");
+    let copy = repo.path().join("example");
+    crate::support::copy_dir(&manifest_dir().join("examples/lambda-labs"), &copy);
+    // Written by the pinned CLI.
+    let state =
+        std::fs::read_to_string(copy.join("state/.pulumi/stacks/lambda-labs/production.json"))
+            .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&state).unwrap();
+    assert_eq!(
+        doc["checkpoint"]["latest"]["manifest"]["version"],
+        crate::support::pinned_version()
+    );
+    // The program, deployed again, changes nothing: the state is its `pulumi up`.
+    repo.pulumi_ok(
+        "example",
+        &["preview", "--expect-no-changes", "--stack", "production"],
+    );
+    // And stackwire, reading it without pulumi, prints what pulumi prints.
+    let theirs = repo.pulumi_ok(
+        "example",
+        &[
+            "stack",
+            "output",
+            "--json",
+            "--show-secrets",
+            "--stack",
+            "production",
+        ],
+    );
+    let mut alone = repo_without_pulumi();
+    alone.set("PULUMI_CONFIG_PASSPHRASE", "lambda-labs-demo");
+    let ours = alone
+        .run(&[
+            "-C",
+            copy.to_str().unwrap(),
+            "outputs",
+            "--json",
+            "--show-secrets",
+        ])
+        .ok();
+    assert_eq!(ours.stdout, theirs);
+}

@@ -11,6 +11,7 @@ mod deploy;
 mod diy;
 mod example;
 mod health;
+mod passphrase;
 mod pulumi_cli;
 mod roundtrip;
 mod sync;

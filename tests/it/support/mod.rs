@@ -1,5 +1,6 @@
 //! Shared test support: a temporary repository, the stackwire binary run as a child with a
-//! scrubbed environment, and the stand-in `pulumi` put on the child's PATH only.
+//! scrubbed environment, the real pulumi CLI (`pulumi.rs`) or the stand-in `pulumi` put on the
+//! child's PATH only.
 
 #![allow(dead_code)]
 
@@ -9,6 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
+
+mod pulumi;
+pub(crate) use pulumi::*;
 
 /// The signature key and secret signature of pulumi's secret envelopes.
 pub(crate) const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
@@ -22,11 +26,6 @@ pub(crate) fn manifest_dir() -> PathBuf {
 /// The stand-in pulumi script.
 pub(crate) fn standin() -> PathBuf {
     manifest_dir().join("tests/pulumi-stand-in/pulumi")
-}
-
-/// The pulumi to run the contract suite against: a real one when `STACKWIRE_REAL_PULUMI=1`.
-pub(crate) fn real_pulumi() -> bool {
-    std::env::var_os("STACKWIRE_REAL_PULUMI").is_some_and(|v| v == "1")
 }
 
 /// A finished stackwire run.
