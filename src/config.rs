@@ -21,6 +21,9 @@ pub(crate) struct Settings {
     pub(crate) root: PathBuf,
     pub(crate) mapping: Mapping,
     pub(crate) origin: Origin,
+    /// pulumi's home (`PULUMI_HOME`, else `~/.pulumi`): its workspace settings say which stack
+    /// `pulumi stack select` chose.
+    pub(crate) pulumi_home: Option<PathBuf>,
 }
 
 /// Invalid flags, environment or mapping file.
@@ -60,10 +63,15 @@ impl Settings {
             .map_err(|e| usage(format!("cannot read the current directory: {e}")))?;
         let mapping = Mapping::load(file, &root)?;
         let origin = origin(args, &cwd, &root, &mapping)?;
+        let pulumi_home = env("PULUMI_HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".pulumi")));
         Ok(Self {
             root,
             mapping,
             origin,
+            pulumi_home,
         })
     }
 }

@@ -8,6 +8,7 @@ use crate::error::ExitStatus;
 use crate::output::Printer;
 use crate::pulumi::PulumiError;
 use crate::source::Origin;
+use crate::state::workspace;
 
 pub(super) fn run(
     settings: &Settings,
@@ -16,18 +17,30 @@ pub(super) fn run(
 ) -> anyhow::Result<ExitStatus> {
     let project_dir = &settings.mapping.project_dir;
     let list: Vec<StackRow> = match &settings.origin {
-        Origin::Diy { backend, .. } => {
-            let project = crate::state::stack_config::project_name(project_dir)
-                .ok()
-                .map(|(name, _)| name);
+        Origin::Diy { backend, url, cli } => {
+            let file = crate::state::stack_config::project_file(project_dir).ok();
+            let project = file.as_ref().map(|f| f.name.clone());
+            // What `pulumi stack ls` marks current: the stack selected for this project and
+            // for the backend URL pulumi would be given (stackwire's, else the user's).
+            let selected = match (&settings.pulumi_home, &file) {
+                (Some(home), Some(f)) => workspace::selected_stack(
+                    home,
+                    &f.path,
+                    &f.name,
+                    cli.backend_url().unwrap_or(url),
+                ),
+                _ => None,
+            };
             backend
                 .list(project.as_deref())?
                 .into_iter()
                 // Like `pulumi stack ls` without `--all`: the current project's stacks only.
                 .filter(|s| project.is_none() || s.project.is_none() || s.project == project)
                 .map(|s| StackRow {
+                    current: selected.as_deref().is_some_and(|sel| {
+                        workspace::is_selected(sel, s.project.as_deref(), &s.name)
+                    }),
                     name: s.name,
-                    current: false,
                     last_update: s.last_update,
                     resource_count: s.resource_count,
                 })

@@ -144,6 +144,11 @@ impl Pulumi {
         changes
     }
 
+    /// The backend URL stackwire hands pulumi (`PULUMI_BACKEND_URL`), when it chose one.
+    pub(crate) fn backend_url(&self) -> Option<&str> {
+        self.backend.as_deref()
+    }
+
     /// The command line as the user could paste it (no secrets are ever in argv).
     pub(crate) fn display(&self, invocation: &Invocation) -> String {
         std::iter::once(self.program.as_os_str())

@@ -23,6 +23,7 @@ pub(crate) mod diy;
 pub(crate) mod passphrase;
 mod scan;
 pub(crate) mod stack_config;
+pub(crate) mod workspace;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
