@@ -62,8 +62,22 @@ pub(crate) const STACKS: &[(&str, &str)] = &[
 fn template() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let repo = Repo::new();
-        let mut repo = configure(repo);
+        // Kept for the whole run (statics are never dropped), so named after this process; the
+        // ones of earlier runs go now.
+        let prefix = "stackwire-contract-";
+        let tmp = std::env::temp_dir();
+        for entry in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.strip_prefix(prefix).and_then(|rest| rest.split('.').next());
+            if pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{prefix}{}.", std::process::id()))
+            .tempdir()
+            .unwrap();
+        let mut repo = configure(Repo::in_dir(dir));
         repo.set("PULUMI_BACKEND_URL", "file://../../backend");
         std::fs::create_dir_all(repo.path().join("backend")).unwrap();
 
@@ -203,6 +217,18 @@ fn the_outputs_table_is_pulumis() {
 #[test]
 fn stacks_json_agrees_with_pulumi_stack_ls() {
     let repo = real_repo();
+    stacks_agree(&repo);
+    // With a stack selected (`pulumi stack select`), it is the current one for both.
+    repo.pulumi_ok("infra/plain", &["stack", "select", "dev"]);
+    repo.pulumi_ok("infra/deep", &["stack", "select", "organization/deep/dev"]);
+    let (direct, _) = both(&repo, &["-s", "s0", "stacks", "--json"]);
+    assert!(direct.contains("\"current\": true"), "{direct}");
+    stacks_agree(&repo);
+}
+
+/// `stackwire stacks --json`, read directly and through the CLI, has the same rows as
+/// `pulumi stack ls --json`, equal on every field both print.
+fn stacks_agree(repo: &Repo) {
     for (i, (dir, stack)) in STACKS.iter().enumerate() {
         let name = format!("s{i}");
         map(&repo, &name, dir, stack, "  X: { value: x }\n");

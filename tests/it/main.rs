@@ -14,4 +14,5 @@ mod health;
 mod passphrase;
 mod pulumi_cli;
 mod roundtrip;
+mod standin;
 mod sync;

@@ -134,7 +134,7 @@ FQ=organization/myproj
 # ---------------------------------------------------------------------------------------------------------------
 run version version
 expect_rc version 0
-expect_out version "v3.259.0"
+expect_out version "v3.276.0"
 run whoami --non-interactive whoami --json
 expect_py whoami 'j["url"] == "file://'"$T"'/be" and list(j) == ["user", "url"] and out.endswith("}\n")'
 run whoami_v whoami -v
@@ -411,40 +411,14 @@ expect_rc cloud 3
 # 9. up / preview
 # ---------------------------------------------------------------------------------------------------------------
 cd "$T/be/myproj" || exit 1
+# The stand-in runs no programs (the suite runs the real CLI's `up`/`preview`); only the argument check is pulumi's.
 run up_noyes up -s dev
 expect_rc up_noyes 2
 expect_err up_noyes "error: --yes or --skip-preview or --preview-only must be passed in to proceed when running in non-interactive mode"
-run up_nopp up --yes -s dev
-expect_rc up_nopp 1
-PULUMI_CONFIG_PASSPHRASE="correct horse" STANDIN_UP_LINES=3 run preview preview -s dev --diff
-expect_py preview 'out.startswith("Previewing update (dev):\n") and "+ 3 to create" in out'
-run pv_same stack output -s dev port
-expect_out pv_same "8080"
-PULUMI_CONFIG_PASSPHRASE="correct horse" STANDIN_UP_LINES=2 \
-    STANDIN_UP_OUTPUTS='{"port": 9090, "token": {"secret": "t0k"}}' run up --non-interactive up --yes --skip-preview -s dev -m msg --refresh -p 4
-expect_rc up 0
-expect_py up 'out.startswith("Updating (dev):\n") and "Resources:" in out and "Duration:" in out and "t0k" not in out'
-run after_up stack output --json -s dev
-expect_py after_up 'j == {"port": 9090, "token": "[secret]"}'
-PULUMI_CONFIG_PASSPHRASE="correct horse" run after_up_show stack output --show-secrets -s dev token
-expect_out after_up_show "t0k"
-[ -f "$T/be/.pulumi/stacks/myproj/dev.json.bak" ] && ok || bad "up did not keep a .bak"
-STANDIN_UP_OUTPUTS='{"x": "y"}' run up_b64 up --yes -s staging
-expect_rc up_b64 0
-run up_b64_ls stack output -s staging x
-expect_out up_b64_ls "y"
-run up_fresh up --yes -s fresh
-expect_rc up_fresh 0
-run up_fresh_ls stack ls --json
-expect_py up_fresh_ls '[s.get("resourceCount") for s in j if s["name"] == "fresh"] == [1]'
-start=$(date +%s%N)
-STANDIN_UP_LINES=3 STANDIN_UP_DELAY=0.2 run up_slow up --yes -s prod
-elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-[ "$elapsed" -ge 600 ] && ok || bad "STANDIN_UP_DELAY not honoured (${elapsed}ms)"
-STANDIN_UP_LINES=1 run up_json up --yes --json -s prod
-expect_py up_json 'all(json.loads(l)["sequence"] == i + 1 for i, l in enumerate(out.splitlines())) and "summaryEvent" in out.splitlines()[-1]'
-run up_expect preview --expect-no-changes -s prod
-expect_rc up_expect 7
+run up_yes up --yes -s dev
+expect_rc up_yes 1
+run pv preview -s dev
+expect_rc pv 1
 cd "$T" || exit 1
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -465,7 +439,7 @@ expect_rc f_exit 255
 expect_err f_exit "error: injected"
 [ ! -s "$T/f_exit.out" ] && ok || bad "f_exit: stdout should be empty"
 STANDIN_FAULT_ON="stack export" STANDIN_EXIT=4 run f_other stack output -s $FQ/dev port
-expect_out f_other "9090"
+expect_out f_other "8080"
 STANDIN_FAULT_ON="stack export" STANDIN_EXIT=4 run f_match stack export -s $FQ/dev
 expect_rc f_match 4
 STANDIN_FAULT_ON="stack" STANDIN_GARBAGE=1 run f_garbage stack ls -a --json
@@ -475,7 +449,7 @@ start=$(date +%s%N)
 STANDIN_DELAY=0.5 run f_delay version
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$elapsed" -ge 500 ] && ok || bad "STANDIN_DELAY (${elapsed}ms)"
-expect_out f_delay "v3.259.0"
+expect_out f_delay "v3.276.0"
 STANDIN_HANG=60 STANDIN_PIDFILE="$T/hang.pid" "$PULUMI" version >/dev/null 2>&1 &
 bg=$!
 for _ in $(seq 50); do [ -s "$T/hang.pid" ] && break; sleep 0.1; done

@@ -71,7 +71,11 @@ pub(crate) struct Repo {
 
 impl Repo {
     pub(crate) fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Self::in_dir(tempfile::tempdir().expect("tempdir"))
+    }
+
+    /// A repository in `dir`.
+    pub(crate) fn in_dir(dir: tempfile::TempDir) -> Self {
         std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         let mut env = BTreeMap::new();
