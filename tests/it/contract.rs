@@ -231,10 +231,10 @@ fn stacks_json_agrees_with_pulumi_stack_ls() {
 fn stacks_agree(repo: &Repo) {
     for (i, (dir, stack)) in STACKS.iter().enumerate() {
         let name = format!("s{i}");
-        map(&repo, &name, dir, stack, "  X: { value: x }\n");
+        map(repo, &name, dir, stack, "  X: { value: x }\n");
         let expected: Value =
             serde_json::from_str(&repo.pulumi_ok(dir, &["stack", "ls", "--json"])).unwrap();
-        let (direct, cli) = both(&repo, &["-s", &name, "stacks", "--json"]);
+        let (direct, cli) = both(repo, &["-s", &name, "stacks", "--json"]);
         for (how, text) in [("direct", direct), ("--via-cli", cli)] {
             let ours: Value = serde_json::from_str(&text).unwrap();
             let (ours, theirs) = (ours.as_array().unwrap(), expected.as_array().unwrap());
