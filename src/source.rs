@@ -180,8 +180,8 @@ fn from_cli(
         r.finish().map(|text| (command, text))
     });
     let export_text = export_text?;
-    let dep =
-        state::parse(&export_text).map_err(|e| PulumiError::garbage(&command, e.to_string()))?;
+    let dep = state::parse_pulumi_output(&export_text)
+        .map_err(|e| PulumiError::garbage(&command, e.to_string()))?;
     let outputs = dep
         .outputs(&KeepSealed)
         .map_err(|e| PulumiError::garbage(&command, e.to_string()))?;

@@ -142,6 +142,61 @@ pub(super) fn string_end(bytes: &[u8], mut i: usize) -> Result<(usize, bool), Sc
     }
 }
 
+/// An object laid out as Go's `json.MarshalIndent` lays it out (what `pulumi stack export`
+/// prints): see [`indented_object`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct IndentedObject {
+    open: usize,
+    /// Just past its closing `}`.
+    pub(super) end: usize,
+    /// Spaces before each of its own members' keys.
+    member_indent: usize,
+}
+
+/// In `json.MarshalIndent` output (any indent string of spaces) a non-empty object's `{` ends
+/// its line, its members start lines indented one step deeper, its `}` starts a line indented as
+/// the `{` line, and no string holds a raw newline. So the object opening at `open` (preceded on
+/// its line by spaces only) ends at the first newline, that many spaces and `}` after it. `None`
+/// when `open` is not laid out that way (compact JSON, `{}`): the caller walks it instead.
+pub(super) fn indented_object(bytes: &[u8], open: usize) -> Option<IndentedObject> {
+    if bytes.get(open) != Some(&b'{') || bytes.get(open + 1) != Some(&b'\n') {
+        return None;
+    }
+    let line = bytes[..open].iter().rposition(|&c| c == b'\n')? + 1;
+    let indent = open - line;
+    if !bytes[line..open].iter().all(|&c| c == b' ') {
+        return None;
+    }
+    let member_indent = bytes[open + 2..].iter().position(|&c| c != b' ')?;
+    if member_indent <= indent || bytes.get(open + 2 + member_indent) != Some(&b'"') {
+        return None;
+    }
+    let mut close = vec![b' '; indent + 2];
+    close[0] = b'\n';
+    close[indent + 1] = b'}';
+    let at = memchr::memmem::find(&bytes[open..], &close)?;
+    Some(IndentedObject {
+        open,
+        end: open + at + close.len(),
+        member_indent,
+    })
+}
+
+impl IndentedObject {
+    /// Where the values of the object's own members named `key` (a plain key) start: the lines
+    /// at its members' indentation that begin with `"key": `.
+    pub(super) fn members(&self, bytes: &[u8], key: &str) -> Vec<usize> {
+        let mut line = vec![b' '; self.member_indent + 1];
+        line[0] = b'\n';
+        line.push(b'"');
+        line.extend_from_slice(key.as_bytes());
+        line.extend_from_slice(b"\": ");
+        memchr::memmem::find_iter(&bytes[self.open..self.end], &line)
+            .map(|at| self.open + at + line.len())
+            .collect()
+    }
+}
+
 /// `open` is at `{` or `[`: the offset just past its matching `}` or `]`.
 fn container_end(bytes: &[u8], open: usize) -> Result<usize, ScanError> {
     // Which levels are arrays: a bit each for the first 64, then a stack.
