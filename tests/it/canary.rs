@@ -13,11 +13,7 @@ const PASSPHRASE: &str = "canary passphrase";
 /// a plain object, multi-line) and a secret config value, all encrypted by the CLI.
 fn canary_repo() -> Repo {
     let mut repo = Repo::new();
-    repo.with_pulumi();
-    std::fs::create_dir_all(repo.path().join("backend")).unwrap();
-    let url = format!("file://{}", repo.path().join("backend").display());
-    repo.set("PULUMI_BACKEND_URL", url)
-        .set("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE);
+    repo.with_pulumi().with_diy_backend(PASSPHRASE);
     repo.deploy_yaml(
         "infra",
         "prod",

@@ -141,13 +141,11 @@ fn configure(mut repo: Repo) -> Repo {
 
 /// A fresh copy of the contract stacks, the real pulumi on PATH, `PULUMI_BACKEND_URL` set.
 pub(crate) fn real_repo() -> Repo {
-    let repo = Repo::new();
+    let mut repo = configure(Repo::new());
+    repo.with_diy_backend(PASSPHRASE);
     for part in ["backend", "infra"] {
         copy_dir(&template().join(part), &repo.path().join(part));
     }
-    let mut repo = configure(repo);
-    let url = format!("file://{}", repo.path().join("backend").display());
-    repo.set("PULUMI_BACKEND_URL", url);
     repo
 }
 
@@ -161,12 +159,7 @@ pub(crate) fn map(repo: &Repo, name: &str, dir: &str, stack: &str, env: &str) {
 
 /// stackwire read directly (no pulumi on PATH: it cannot have run) and through the binary.
 fn both(repo: &Repo, args: &[&str]) -> (String, String) {
-    let mut direct = Repo::new();
-    direct.env = repo.env.clone();
-    direct.set("PATH", "/usr/bin:/bin");
-    let mut with_dir = vec!["-C", repo.path().to_str().unwrap()];
-    with_dir.extend_from_slice(args);
-    let direct = direct.run(&with_dir).ok();
+    let direct = repo.run_without_pulumi(args).ok();
     let mut via = vec!["--via-cli"];
     via.extend_from_slice(args);
     let cli = repo.run(&via).ok();

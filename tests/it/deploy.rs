@@ -56,11 +56,7 @@ health:
 /// deployed), the real pulumi behind the spy, and the mapping.
 fn deploy_repo(port: u16, extra_mapping: &str) -> Repo {
     let mut repo = Repo::new();
-    repo.with_pulumi_spy();
-    std::fs::create_dir_all(repo.path().join("backend")).unwrap();
-    let url = format!("file://{}", repo.path().join("backend").display());
-    repo.set("PULUMI_BACKEND_URL", url)
-        .set("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE);
+    repo.with_pulumi_spy().with_diy_backend(PASSPHRASE);
     repo.write("infra/Pulumi.yaml", &yaml_program("app", PROGRAM));
     repo.pulumi_ok("infra", &["stack", "init", "dev"]);
     let port = port.to_string();

@@ -13,47 +13,15 @@ const MAPPING: &str = r#"  LITERAL: secretLit
   API_KEY: { config: apiKey }
 "#;
 
-/// stackwire run on `repo`'s files with no pulumi anywhere on PATH.
-fn direct(repo: &Repo, args: &[&str]) -> crate::support::Run {
-    let mut alone = Repo::new();
-    alone.env = repo.env.clone();
-    alone.set("PATH", "/usr/bin:/bin");
-    let mut with_dir = vec!["-C", repo.path().to_str().unwrap()];
-    with_dir.extend_from_slice(args);
-    alone.run(&with_dir)
-}
-
 /// What the real CLI decrypts: the outputs and config values the mapping reads.
 fn expected(repo: &Repo) -> Value {
-    let outputs: Value = serde_json::from_str(&repo.pulumi_ok(
-        "infra/plain",
-        &[
-            "stack",
-            "output",
-            "--json",
-            "--show-secrets",
-            "--stack",
-            "dev",
-        ],
-    ))
-    .unwrap();
+    let outputs = repo.revealed_outputs("infra/plain", "dev");
     let get = |key: &str| {
         repo.pulumi_ok("infra/plain", &["config", "get", key, "--stack", "dev"])
             .trim_end_matches('\n')
             .to_owned()
     };
-    let deep: Value = serde_json::from_str(&repo.pulumi_ok(
-        "infra/deep",
-        &[
-            "stack",
-            "output",
-            "--json",
-            "--show-secrets",
-            "--stack",
-            "dev",
-        ],
-    ))
-    .unwrap();
+    let deep = repo.revealed_outputs("infra/deep", "dev");
     serde_json::json!({
         "LITERAL": outputs["secretLit"],
         "FROM_CONFIG": outputs["cfgSecret"],
@@ -73,19 +41,12 @@ fn secrets_repo() -> Repo {
 
 #[track_caller]
 fn decrypted(repo: &Repo) -> Value {
-    let mut v = direct(
-        repo,
-        &["-s", "dev", "env", "--format", "json", "--show-secrets"],
-    )
-    .ok()
-    .json();
-    let deep = direct(
-        repo,
-        &["-s", "deep", "env", "--format", "json", "--show-secrets"],
-    )
-    .ok()
-    .json();
-    v["DEEP"] = deep["DEEP"].clone();
+    let shown = |stack: &str| {
+        let args = ["-s", stack, "env", "--format", "json", "--show-secrets"];
+        repo.run_without_pulumi(&args).ok().json()
+    };
+    let mut v = shown("dev");
+    v["DEEP"] = shown("deep")["DEEP"].clone();
     v
 }
 
@@ -148,7 +109,7 @@ fn a_wrong_passphrase_is_invalid_input_however_it_is_found() {
     ] {
         repo.env.remove("PULUMI_CONFIG_PASSPHRASE");
         repo.set(var, value);
-        let ours = direct(&repo, &["env", "--show-secrets"]).code(2);
+        let ours = repo.run_without_pulumi(&["env", "--show-secrets"]).code(2);
         let cli = repo.run(&["--via-cli", "env", "--show-secrets"]).code(2);
         for run in [&ours, &cli] {
             assert!(
@@ -168,7 +129,7 @@ fn a_wrong_passphrase_is_invalid_input_however_it_is_found() {
         repo.env.remove(var);
     }
     // None at all: the other class, the same on both paths.
-    let ours = direct(&repo, &["env", "--show-secrets"]).code(2);
+    let ours = repo.run_without_pulumi(&["env", "--show-secrets"]).code(2);
     let cli = repo.run(&["--via-cli", "env", "--show-secrets"]).code(2);
     for run in [ours, cli] {
         assert!(

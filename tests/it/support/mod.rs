@@ -155,12 +155,23 @@ impl Repo {
         self.run_with_stdin(args, None)
     }
 
+    /// [`Repo::run`] with no pulumi anywhere on PATH: what stackwire does then cannot involve it.
+    pub(crate) fn run_without_pulumi(&self, args: &[&str]) -> Run {
+        let mut env = self.env.clone();
+        env.insert("PATH".to_owned(), "/usr/bin:/bin".into());
+        self.run_in(args, None, &env)
+    }
+
     pub(crate) fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        self.run_in(args, stdin, &self.env)
+    }
+
+    fn run_in(&self, args: &[&str], stdin: Option<&str>, env: &BTreeMap<String, OsString>) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stackwire"));
         cmd.args(args)
             .current_dir(self.path())
             .env_clear()
-            .envs(&self.env);
+            .envs(env);
         cmd.stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

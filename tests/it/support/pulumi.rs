@@ -74,6 +74,28 @@ impl Repo {
         self
     }
 
+    /// An empty DIY backend in `backend/` as `PULUMI_BACKEND_URL`, and its passphrase.
+    pub(crate) fn with_diy_backend(&mut self, passphrase: &str) -> &mut Self {
+        std::fs::create_dir_all(self.path().join("backend")).unwrap();
+        let url = format!("file://{}", self.path().join("backend").display());
+        self.set("PULUMI_BACKEND_URL", url)
+            .set("PULUMI_CONFIG_PASSPHRASE", passphrase)
+    }
+
+    /// `pulumi stack output --json --show-secrets` of `stack` in `dir`, parsed.
+    #[track_caller]
+    pub(crate) fn revealed_outputs(&self, dir: &str, stack: &str) -> serde_json::Value {
+        let args = [
+            "stack",
+            "output",
+            "--json",
+            "--show-secrets",
+            "--stack",
+            stack,
+        ];
+        serde_json::from_str(&self.pulumi_ok(dir, &args)).unwrap()
+    }
+
     /// [`Repo::with_pulumi`] behind the spy (`tests/pulumi-spy/pulumi`), first on PATH, which
     /// logs each run as the stand-in does ([`Repo::invocations`]) and then execs the real CLI.
     pub(crate) fn with_pulumi_spy(&mut self) -> &mut Self {
